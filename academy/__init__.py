@@ -1,0 +1,59 @@
+"""The Relational Learning Academy catalogue.
+
+``create_app`` builds the Flask application. It reads configuration and wires extensions and
+blueprints; it never opens a database connection, a search index or runs migrations.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from academy import config as settings
+from academy.extensions import csrf, db, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Return a configured application; ``config`` overrides every other source (used by tests)."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings.defaults(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(settings.from_environment(os.environ))
+    if config:
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.load_or_create_secret_key(app.instance_path)
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_database_url(
+        app.config["DATABASE_URL"]
+    )
+    app.config["COURSES_PER_PAGE"] = int(app.config["COURSES_PER_PAGE"])
+
+    import academy.models  # noqa: F401  (registers every table on db.metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+
+    from academy import cli, errors, formatting
+    from academy.catalogue.views import bp as catalogue_bp
+    from academy.main.views import bp as main_bp
+    from academy.providers.views import bp as providers_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(catalogue_bp)
+    app.register_blueprint(providers_bp)
+    errors.init_app(app)
+    formatting.init_app(app)
+    cli.init_app(app)
+    return app

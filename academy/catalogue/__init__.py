@@ -1,0 +1,1 @@
+"""The catalogue: courses, their cohorts and sessions, prerequisites and programmes."""

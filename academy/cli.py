@@ -1,0 +1,45 @@
+"""Command-line entry points: ``flask seed`` and ``flask courses import``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from academy.extensions import db
+
+
+@click.command("seed")
+@click.option(
+    "--dir",
+    "seed_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of seed files (default: the project's seed/).",
+)
+@click.option("--if-empty", is_flag=True, help="Do nothing when any course exists.")
+def seed_command(seed_dir: Path | None, if_empty: bool) -> None:
+    """Load the demonstration catalogue; adds only what is missing, so it is safe to rerun."""
+    from academy.catalogue.models import Course
+    from academy.seeding import SeedError, seed_catalogue
+
+    if if_empty and db.session.scalar(db.select(Course.id).limit(1)) is not None:
+        click.echo("The catalogue already has courses: not seeding.")
+        return
+    try:
+        report = seed_catalogue(seed_dir or Path(current_app.config["SEED_DIR"]))
+    except SeedError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    if report.total == 0:
+        click.echo("Nothing to add: the catalogue is already seeded.")
+    else:
+        added = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in report.added.items())
+        click.echo(f"Seeded {added}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the project's commands on ``app``."""
+    app.cli.add_command(seed_command)

@@ -1,0 +1,52 @@
+"""Template filters for dates, money and hours, shown in UK time and British English."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+
+def local_time(value: datetime) -> datetime:
+    """Return ``value`` in the display time zone (UK time by default)."""
+    return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+
+
+def format_date(value: datetime | None) -> str:
+    """``Tue 3 March 2026`` in UK time; empty for ``None``."""
+    if value is None:
+        return ""
+    local = local_time(value)
+    return f"{local:%a} {local.day} {local:%B %Y}"
+
+
+def format_time(value: datetime | None) -> str:
+    """``09:30`` in UK time; empty for ``None``."""
+    return "" if value is None else f"{local_time(value):%H:%M}"
+
+
+def format_hours(value: float | None) -> str:
+    """``21 hours``, ``1.5 hours``, ``1 hour``; empty for ``None``."""
+    if value is None:
+        return ""
+    number = f"{value:g}"
+    return f"{number} hour" if value == 1 else f"{number} hours"
+
+
+def format_cost(course) -> str:
+    """A course's cost in words: ``Free``, ``Funded`` or ``£450`` / ``£1,250.50``."""
+    if course.cost_type == "free":
+        return "Free"
+    if course.cost_type == "funded":
+        return "Funded (no charge to eligible staff)"
+    pence = course.fee_pence or 0
+    pounds, rest = divmod(pence, 100)
+    return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_time, "time")
+    app.add_template_filter(format_hours, "hours")
+    app.add_template_filter(format_cost, "cost")

@@ -1,0 +1,1 @@
+"""Training providers: the organisations that list courses."""

@@ -1,0 +1,1 @@
+"""The Academy's taxonomy: escalator steps, sectors, professions, principles, delivery modes, regions."""

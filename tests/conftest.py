@@ -1,0 +1,254 @@
+"""Shared fixtures in the flaskr style: a fresh database per test, factory fixtures, query counting.
+
+The database is SQLite in a temporary folder unless ``TEST_DATABASE_URL`` (or ``--database-url``)
+names another, such as the PostgreSQL server that ``.ci/run`` starts. Every test starts from an
+empty schema.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from academy import PROJECT_ROOT, create_app
+from academy.catalogue.models import Cohort, CohortSession, Course, Programme, ProgrammeModule
+from academy.db_types import utcnow
+from academy.extensions import db
+from academy.providers.models import Provider
+from academy.seeding import seed_taxonomy
+from academy.taxonomy.models import TERM_MODELS
+
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database-url",
+        default=None,
+        help="database for the tests (default: TEST_DATABASE_URL, else SQLite in a temp folder)",
+    )
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    import os
+
+    return (
+        request.config.getoption("--database-url")
+        or os.environ.get("TEST_DATABASE_URL")
+        or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    )
+
+
+def reset_schema() -> None:
+    """Drop every table (ours and Alembic's) so the test starts from nothing."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+        }
+    )
+    with app.app_context():
+        reset_schema()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        reset_schema()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services directly."""
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def taxonomy(ctx):
+    """The real taxonomy from ``seed/taxonomy.yaml``, as ``{kind: {slug: term}}``."""
+    seed_taxonomy(Path(ctx.config["SEED_DIR"]))
+    db.session.commit()
+    return {
+        kind: {term.slug: term for term in db.session.scalars(db.select(model))}
+        for kind, model in TERM_MODELS.items()
+    }
+
+
+_numbers = itertools.count(1)
+
+
+@pytest.fixture
+def make_provider(ctx):
+    def make(name: str | None = None, slug: str | None = None, **fields) -> Provider:
+        number = next(_numbers)
+        provider = Provider(
+            name=name or f"Provider {number}", slug=slug or f"provider-{number}", **fields
+        )
+        db.session.add(provider)
+        db.session.commit()
+        return provider
+
+    return make
+
+
+@pytest.fixture
+def make_course(ctx, taxonomy, make_provider):
+    """Create a course; taxonomy is given by slug (``step=2, sectors=["education"]``)."""
+
+    def make(
+        title: str | None = None,
+        *,
+        provider: Provider | None = None,
+        step: int = 1,
+        sectors: tuple[str, ...] = (),
+        professions: tuple[str, ...] = (),
+        principles: tuple[str, ...] = (),
+        delivery_mode: str | None = "in-person",
+        region: str | None = "london",
+        status: str = "published",
+        **fields,
+    ) -> Course:
+        number = next(_numbers)
+        steps = {term.number: term for term in taxonomy["steps"].values()}
+        course = Course(
+            title=title or f"Course {number}",
+            slug=fields.pop("slug", f"course-{number}"),
+            reference=fields.pop("reference", f"REF-{number}"),
+            provider=provider or make_provider(),
+            step=steps[step],
+            sectors=[taxonomy["sectors"][s] for s in sectors],
+            professions=[taxonomy["professions"][p] for p in professions],
+            principles=[taxonomy["principles"][p] for p in principles],
+            delivery_mode=taxonomy["delivery_modes"][delivery_mode] if delivery_mode else None,
+            region=taxonomy["regions"][region] if region else None,
+            status=status,
+            published_at=utcnow() if status == "published" else None,
+            **fields,
+        )
+        db.session.add(course)
+        db.session.commit()
+        return course
+
+    return make
+
+
+@pytest.fixture
+def make_cohort(ctx):
+    """Add a cohort whose sessions start ``days`` from now (negative: in the past)."""
+
+    def make(
+        course: Course,
+        days: float = 30,
+        *,
+        session_days: tuple[float, ...] = (0,),
+        capacity: int = 20,
+        seats_taken: int = 0,
+        online: bool = False,
+    ) -> Cohort:
+        start = utcnow() + timedelta(days=days)
+        cohort = Cohort(
+            course=course,
+            capacity=capacity,
+            seats_taken=seats_taken,
+            is_online=online,
+            location=None if online else "Training room 1, Leeds",
+            enrolment_closes_at=start - timedelta(days=1),
+            sessions=[
+                CohortSession(
+                    starts_at=start + timedelta(days=d),
+                    ends_at=start + timedelta(days=d, hours=6),
+                )
+                for d in session_days
+            ],
+        )
+        db.session.add(cohort)
+        db.session.commit()
+        return cohort
+
+    return make
+
+
+@pytest.fixture
+def make_programme(ctx):
+    def make(name: str, courses: list[Course], slug: str | None = None) -> Programme:
+        programme = Programme(
+            name=name,
+            slug=slug or f"programme-{next(_numbers)}",
+            modules=[
+                ProgrammeModule(course=course, position=position)
+                for position, course in enumerate(courses, start=1)
+            ],
+        )
+        db.session.add(programme)
+        db.session.commit()
+        return programme
+
+    return make
+
+
+class QueryCounter:
+    """Counts the SQL statements run while it is active."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counter: ...`` then ``counter.count``."""
+
+    @contextlib.contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            counter.statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The folder of real-world test data beside the project; skips the test when absent."""
+    if not (SHARED_DATA / "edx_courses.csv").exists():
+        pytest.skip("../shared/data is not present")
+    return SHARED_DATA
