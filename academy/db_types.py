@@ -12,7 +12,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     """A point in time, always stored as UTC and always returned timezone-aware (UTC).
 
     SQLite keeps no zone, so without this a value written aware would come back naive and
-    comparisons with ``datetime.now(UTC)`` would raise. Naive values are refused rather than guessed.
+    comparisons with ``datetime.now(UTC)`` would raise. Naive values are refused, not guessed.
     """
 
     impl = DateTime(timezone=True)

@@ -12,8 +12,8 @@ MAX_SLUG_LENGTH = 120
 def make_unique_slug(text: str, taken: Container[str], fallback: str = "course") -> str:
     """Return a slug for ``text`` that is not in ``taken``.
 
-    Non-Latin text is transliterated; text that yields nothing (emoji, punctuation) falls back to
-    ``fallback``. Clashes get ``-2``, ``-3``… The caller adds the result to ``taken`` if it keeps it.
+    Non-Latin text is transliterated; text that yields nothing (emoji, punctuation) falls back
+    to ``fallback``. Clashes get ``-2``, ``-3``… The caller adds the result to ``taken``.
     """
     base = slugify(text, max_length=MAX_SLUG_LENGTH, word_boundary=True) or slugify(fallback)
     base = base or "item"

@@ -1,1 +1,2 @@
-"""The Academy's taxonomy: escalator steps, sectors, professions, principles, delivery modes, regions."""
+"""The Academy's taxonomy: escalator steps, sectors, professions, principles, delivery modes
+and regions."""
