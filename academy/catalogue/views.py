@@ -1,7 +1,65 @@
-"""Course browsing and course pages."""
+"""Course browsing, course pages and programmes."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, render_template, request
+from sqlalchemy import func, select
+
+from academy.catalogue import browse as browsing
+from academy.catalogue.models import Course, Programme, ProgrammeModule
+from academy.catalogue.pages import get_programme, get_public_course
+from academy.catalogue.visibility import is_public
+from academy.extensions import db
 
 bp = Blueprint("catalogue", __name__)
+
+
+@bp.get("/courses")
+def course_list():
+    filters, notices, slugs = browsing.parse_filters(
+        request.args, current_app.config["COURSES_PER_PAGE"]
+    )
+    terms = browsing.load_terms(slugs.get("provider"))
+    filters = browsing.resolve_filters(filters, slugs, terms, notices)
+    try:
+        result = browsing.browse(filters, terms)
+    except browsing.PageOutOfRange:
+        abort(404)
+    result.notices = notices
+    return render_template(
+        "catalogue/list.html",
+        result=result,
+        filters=filters,
+        terms=terms,
+        sorts=browsing.SORTS,
+        per_page_choices=browsing.PER_PAGE_CHOICES,
+        weeks_choices=browsing.WEEKS_CHOICES,
+    )
+
+
+@bp.get("/courses/<slug>")
+def course_detail(slug: str):
+    return render_template("catalogue/detail.html", page=get_public_course(slug))
+
+
+@bp.get("/programmes")
+def programme_list():
+    public_modules = (
+        select(ProgrammeModule.programme_id, func.count().label("modules"))
+        .join(Course, Course.id == ProgrammeModule.course_id)
+        .where(is_public())
+        .group_by(ProgrammeModule.programme_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Programme, public_modules.c.modules)
+        .join(public_modules, public_modules.c.programme_id == Programme.id)
+        .order_by(Programme.name)
+    ).all()
+    return render_template("catalogue/programmes.html", rows=rows)
+
+
+@bp.get("/programmes/<slug>")
+def programme_detail(slug: str):
+    programme, modules = get_programme(slug)
+    return render_template("catalogue/programme.html", programme=programme, modules=modules)

@@ -1,12 +1,63 @@
-"""Home page and the escalator."""
+"""Home page and the escalator picture."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from academy.catalogue.browse import clean_text
+from academy.catalogue.models import Course, course_sectors
+from academy.catalogue.visibility import is_public
+from academy.extensions import db
+from academy.taxonomy.models import Sector, Step
 
 bp = Blueprint("main", __name__)
 
 
 @bp.get("/")
 def home():
-    return render_template("main/home.html")
+    per_step = select(Course.step_id, func.count(Course.id)).where(is_public())
+    counts = dict(db.session.execute(per_step.group_by(Course.step_id)).all())
+    steps = db.session.scalars(select(Step).order_by(Step.number)).all()
+    sectors = db.session.scalars(select(Sector).order_by(Sector.position)).all()
+    return render_template("main/home.html", steps=steps, counts=counts, sectors=sectors)
+
+
+@bp.get("/escalator")
+def escalator():
+    """The steps as a ladder for one sector (or all), with each course's next steps."""
+    sectors = db.session.scalars(select(Sector).order_by(Sector.position)).all()
+    wanted = clean_text(request.args.get("sector", ""), 120)
+    sector = next((s for s in sectors if s.slug == wanted), None)
+    notice = None
+    if wanted and sector is None:
+        notice = f"The sector “{wanted[:40]}” is not one we know; showing every sector."
+
+    statement = (
+        select(Course)
+        .where(is_public())
+        .order_by(Course.title)
+        .options(
+            selectinload(Course.provider),
+            selectinload(Course.next_steps),
+            selectinload(Course.prerequisites),
+        )
+    )
+    if sector is not None:
+        tagged = select(course_sectors.c.course_id).where(course_sectors.c.sector_id == sector.id)
+        any_tag = select(course_sectors.c.course_id)
+        statement = statement.where(or_(Course.id.in_(tagged), Course.id.not_in(any_tag)))
+    courses = db.session.scalars(statement).all()
+    steps = db.session.scalars(select(Step).order_by(Step.number.desc())).all()
+    shown = {course.id for course in courses}
+    by_step = {step.id: [c for c in courses if c.step_id == step.id] for step in steps}
+    return render_template(
+        "main/escalator.html",
+        steps=steps,
+        by_step=by_step,
+        sectors=sectors,
+        sector=sector,
+        shown=shown,
+        notice=notice,
+    )

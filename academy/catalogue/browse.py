@@ -1,0 +1,410 @@
+"""Browsing the catalogue: parse filters from a URL, find the matching courses, count facets.
+
+``parse_filters`` never raises: odd input is dropped with a notice the page shows. ``browse``
+runs a fixed number of SQL queries whatever the page size (the page's courses are loaded with
+``selectinload``; each facet is one grouped query).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy.orm import selectinload
+
+from academy.catalogue.models import (
+    Course,
+    Programme,
+    ProgrammeModule,
+    course_professions,
+    course_sectors,
+)
+from academy.catalogue.visibility import is_public, next_starts
+from academy.db_types import utcnow
+from academy.extensions import db
+from academy.providers.models import Provider
+from academy.taxonomy.models import DeliveryMode, Profession, Region, Sector, Step
+
+PER_PAGE_CHOICES = (10, 20, 50)
+WEEKS_CHOICES = (4, 8, 12, 26, 52)
+SORTS = {"start": "Soonest start", "title": "Title (A to Z)", "newest": "Newest"}
+MAX_PAGE = 10_000
+MAX_QUERY_LENGTH = 200
+MAX_QUERY_WORDS = 8
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
+
+# facet name -> (URL parameter, model, label)
+TERM_FACETS: dict[str, tuple[type, str]] = {
+    "step": (Step, "Escalator step"),
+    "sector": (Sector, "Sector"),
+    "profession": (Profession, "Profession"),
+    "mode": (DeliveryMode, "Delivery"),
+    "region": (Region, "Region"),
+    "programme": (Programme, "Programme"),
+}
+
+
+def clean_text(value: str, limit: int) -> str:
+    """Return ``value`` without control or zero-width characters, spaces collapsed, cut to
+    ``limit`` characters. Safe to put in any query (PostgreSQL refuses NUL bytes)."""
+    kept = "".join(
+        ch for ch in unicodedata.normalize("NFC", value) if unicodedata.category(ch)[0] != "C"
+    )
+    return " ".join(kept.split())[:limit]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the learner asked for. Term filters hold slugs already checked to exist."""
+
+    q: str = ""
+    step: str | None = None
+    sector: str | None = None
+    profession: str | None = None
+    mode: str | None = None
+    region: str | None = None
+    programme: str | None = None
+    provider: str | None = None
+    free: bool = False
+    weeks: int | None = None
+    sort: str = "start"
+    page: int = 1
+    per_page: int = 20
+
+    def to_args(self, **changes: Any) -> dict[str, Any]:
+        """URL parameters for these filters (defaults left out), with ``changes`` applied."""
+        merged = replace(self, **changes)
+        args: dict[str, Any] = {}
+        for name in ("q", *TERM_FACETS, "provider"):
+            if value := getattr(merged, name):
+                args[name] = value
+        if merged.free:
+            args["free"] = "1"
+        if merged.weeks:
+            args["weeks"] = merged.weeks
+        if merged.sort != "start":
+            args["sort"] = merged.sort
+        if merged.per_page != Filters.per_page:
+            args["per_page"] = merged.per_page
+        if merged.page != 1:
+            args["page"] = merged.page
+        return args
+
+    def page_args(self, page: int) -> dict[str, Any]:
+        """URL parameters for page ``page`` of these same filters."""
+        return self.to_args(page=page)
+
+    @property
+    def active(self) -> bool:
+        return any(
+            (self.q, self.step, self.sector, self.profession, self.mode, self.region,
+             self.programme, self.provider, self.free, self.weeks)
+        )  # fmt: skip
+
+
+@dataclass
+class Terms:
+    """Every taxonomy term, programme and (if filtered) the provider, loaded once per request."""
+
+    by_facet: dict[str, list[Any]]
+    provider: Provider | None = None
+
+    def find(self, facet: str, slug: str) -> Any | None:
+        return next((t for t in self.by_facet[facet] if t.slug == slug), None)
+
+
+def load_terms(provider_slug: str | None = None) -> Terms:
+    """Load the terms every facet offers (one query per facet)."""
+    by_facet: dict[str, list[Any]] = {}
+    for facet, (model, _label) in TERM_FACETS.items():
+        order = model.name if model is Programme else model.position
+        by_facet[facet] = list(db.session.scalars(select(model).order_by(order)))
+    provider = None
+    if provider_slug:
+        provider = db.session.scalar(select(Provider).where(Provider.slug == provider_slug))
+    return Terms(by_facet=by_facet, provider=provider)
+
+
+def _int(value: str | None, minimum: int, maximum: int) -> int | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        return None
+    number = int(value)
+    return number if minimum <= number <= maximum else None
+
+
+def parse_filters(
+    args: Mapping[str, str], default_per_page: int = 20
+) -> tuple[Filters, list[str], dict[str, str]]:
+    """Read filters from URL parameters (the first of a repeated parameter wins).
+
+    Returns the filters, notices about values that were ignored, and the raw slugs needing a
+    database check (``resolve_filters`` does that). Never raises.
+    """
+    notices: list[str] = []
+    slugs: dict[str, str] = {}
+    for name in (*TERM_FACETS, "provider"):
+        raw = clean_text(args.get(name, ""), 120)
+        if not raw:
+            continue
+        if _SLUG.match(raw):
+            slugs[name] = raw
+        else:
+            notices.append(f"The {name} “{raw[:40]}” is not one we know, so it was ignored.")
+    weeks_raw = args.get("weeks", "").strip()
+    weeks = _int(weeks_raw, 1, 520) if weeks_raw else None
+    if weeks_raw and weeks is None:
+        notices.append("“Starting within” must be a number of weeks from 1 to 520; ignored.")
+    sort = args.get("sort", "start")
+    if sort not in SORTS:
+        sort = "start"
+    per_page = _int(args.get("per_page"), 1, 100)
+    if per_page not in PER_PAGE_CHOICES:
+        per_page = default_per_page
+    page_raw = args.get("page")
+    page = _int(page_raw, 1, MAX_PAGE) if page_raw is not None else 1
+    filters = Filters(
+        q=clean_text(args.get("q", ""), MAX_QUERY_LENGTH),
+        free=args.get("free", "") in ("1", "on", "true", "yes"),
+        weeks=weeks,
+        sort=sort,
+        page=page if page is not None else -1,
+        per_page=per_page,
+    )
+    return filters, notices, slugs
+
+
+def resolve_filters(
+    filters: Filters, slugs: dict[str, str], terms: Terms, notices: list[str]
+) -> Filters:
+    """Keep only slugs that name a real term (or the loaded provider); note the rest."""
+    kept: dict[str, str] = {}
+    for name, slug in slugs.items():
+        if name == "provider":
+            found = terms.provider is not None and terms.provider.slug == slug
+        else:
+            found = terms.find(name, slug) is not None
+        if found:
+            kept[name] = slug
+        else:
+            notices.append(f"The {name} “{slug[:40]}” is not one we know, so it was ignored.")
+    return replace(filters, **kept)
+
+
+def _tag_clause(table, column: str, term_id: int) -> ColumnElement[bool]:
+    """Tagged with ``term_id``, or not tagged at all (open to everyone)."""
+    tagged = exists().where(table.c.course_id == Course.id, getattr(table.c, column) == term_id)
+    untagged = ~exists().where(table.c.course_id == Course.id)
+    return or_(tagged, untagged)
+
+
+def _clauses(filters: Filters, terms: Terms, now: datetime) -> dict[str, ColumnElement[bool]]:
+    """One condition per active filter, keyed by facet name, so facets can leave their own out."""
+    found: dict[str, ColumnElement[bool]] = {}
+    term = {name: terms.find(name, getattr(filters, name)) for name in TERM_FACETS}
+    if term["step"]:
+        found["step"] = Course.step_id == term["step"].id
+    if term["sector"]:
+        found["sector"] = _tag_clause(course_sectors, "sector_id", term["sector"].id)
+    if term["profession"]:
+        profession_id = term["profession"].id
+        found["profession"] = _tag_clause(course_professions, "profession_id", profession_id)
+    if term["mode"]:
+        found["mode"] = Course.delivery_mode_id == term["mode"].id
+    if term["region"]:
+        found["region"] = Course.region_id == term["region"].id
+    if term["programme"]:
+        found["programme"] = exists().where(
+            ProgrammeModule.course_id == Course.id,
+            ProgrammeModule.programme_id == term["programme"].id,
+        )
+    if filters.provider and terms.provider:
+        found["provider"] = Course.provider_id == terms.provider.id
+    if filters.free:
+        found["free"] = Course.cost_type == "free"
+    if filters.weeks:
+        upcoming = next_starts(now)
+        found["weeks"] = Course.id.in_(
+            select(upcoming.c.course_id).where(
+                upcoming.c.next_start <= now + timedelta(weeks=filters.weeks)
+            )
+        )
+    if filters.q:
+        found["q"] = _text_clause(filters.q)
+    return found
+
+
+def _text_clause(q: str) -> ColumnElement[bool]:
+    """Every word of ``q`` appears in the title, summary or description (case-insensitive).
+
+    A plain stand-in until the search index arrives: it never interprets the text as syntax.
+    """
+    conditions = []
+    for word in q.split()[:MAX_QUERY_WORDS]:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(
+            or_(
+                Course.title.ilike(pattern, escape="\\"),
+                Course.summary.ilike(pattern, escape="\\"),
+                Course.description.ilike(pattern, escape="\\"),
+            )
+        )
+    return and_(*conditions)
+
+
+def _where(clauses: Mapping[str, ColumnElement[bool]], leave_out: str | None = None):
+    return and_(is_public(), *(c for name, c in clauses.items() if name != leave_out))
+
+
+@dataclass
+class FacetValue:
+    term: Any
+    count: int
+    selected: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue]
+
+
+@dataclass
+class BrowseResult:
+    """One page of results with everything the page shows."""
+
+    filters: Filters
+    courses: list[Course]
+    next_start: dict[int, datetime]
+    total: int
+    facets: list[Facet]
+    free_count: int
+    weeks_counts: dict[int, int]
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.filters.per_page))
+
+
+def _count_by(column, clauses, facet: str, join_table=None) -> dict[int, int]:
+    statement = select(column, func.count(func.distinct(Course.id)))
+    if join_table is not None:
+        statement = statement.select_from(Course).join(
+            join_table, join_table.c.course_id == Course.id
+        )
+    statement = statement.where(_where(clauses, facet)).group_by(column)
+    return {key: count for key, count in db.session.execute(statement) if key is not None}
+
+
+def _count(clauses, leave_out: str | None, *extra) -> int:
+    statement = select(func.count(Course.id)).where(_where(clauses, leave_out), *extra)
+    return db.session.scalar(statement) or 0
+
+
+def _facet_counts(clauses, now: datetime) -> dict[str, dict[int, int]]:
+    counts = {
+        "step": _count_by(Course.step_id, clauses, "step"),
+        "mode": _count_by(Course.delivery_mode_id, clauses, "mode"),
+        "region": _count_by(Course.region_id, clauses, "region"),
+        "programme": _count_by(
+            ProgrammeModule.programme_id,
+            clauses,
+            "programme",
+            join_table=ProgrammeModule.__table__,
+        ),
+    }
+    for facet, table, column in (
+        ("sector", course_sectors, course_sectors.c.sector_id),
+        ("profession", course_professions, course_professions.c.profession_id),
+    ):
+        tagged = _count_by(column, clauses, facet, join_table=table)
+        open_to_all = _count(clauses, facet, not_(exists().where(table.c.course_id == Course.id)))
+        counts[facet] = {"open": open_to_all, **tagged}
+    return counts
+
+
+def _weeks_counts(clauses, now: datetime) -> dict[int, int]:
+    upcoming = next_starts(now)
+    columns = [
+        func.count(Course.id).filter(upcoming.c.next_start <= now + timedelta(weeks=weeks))
+        for weeks in WEEKS_CHOICES
+    ]
+    statement = (
+        select(*columns)
+        .select_from(Course)
+        .join(upcoming, upcoming.c.course_id == Course.id)
+        .where(_where(clauses, "weeks"))
+    )
+    row = db.session.execute(statement).one()
+    return dict(zip(WEEKS_CHOICES, row, strict=True))
+
+
+class PageOutOfRange(LookupError):
+    """The requested page is past the last page of results (or not a page number at all)."""
+
+
+def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> BrowseResult:
+    """Return the page of public courses matching ``filters``, with facet counts.
+
+    :raise PageOutOfRange: when ``filters.page`` is beyond the last page.
+    """
+    now = now or utcnow()
+    clauses = _clauses(filters, terms, now)
+    total = _count(clauses, None)
+    pages = max(1, math.ceil(total / filters.per_page))
+    if filters.page < 1 or filters.page > pages:
+        raise PageOutOfRange(filters.page)
+
+    upcoming = next_starts(now)
+    statement = (
+        select(Course, upcoming.c.next_start)
+        .outerjoin(upcoming, upcoming.c.course_id == Course.id)
+        .where(_where(clauses))
+        .options(
+            selectinload(Course.provider),
+            selectinload(Course.step),
+            selectinload(Course.delivery_mode),
+            selectinload(Course.region),
+            selectinload(Course.sectors),
+        )
+    )
+    if filters.sort == "title":
+        statement = statement.order_by(func.lower(Course.title), Course.id)
+    elif filters.sort == "newest":
+        statement = statement.order_by(Course.published_at.desc().nulls_last(), Course.id.desc())
+    else:
+        statement = statement.order_by(
+            upcoming.c.next_start.asc().nulls_last(), func.lower(Course.title), Course.id
+        )
+    statement = statement.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)
+    rows = db.session.execute(statement).all()
+
+    raw_counts = _facet_counts(clauses, now)
+    facets = []
+    for name, (_model, label) in TERM_FACETS.items():
+        counts = raw_counts[name]
+        selected = getattr(filters, name)
+        values = [
+            FacetValue(term, counts.get(term.id, 0) + counts.get("open", 0), term.slug == selected)
+            for term in terms.by_facet[name]
+        ]
+        facets.append(Facet(name, label, values))
+    return BrowseResult(
+        filters=filters,
+        courses=[course for course, _start in rows],
+        next_start={course.id: start for course, start in rows if start is not None},
+        total=total,
+        facets=facets,
+        free_count=_count(clauses, "free", Course.cost_type == "free"),
+        weeks_counts=_weeks_counts(clauses, now),
+    )

@@ -1,0 +1,93 @@
+"""Loading single catalogue pages: a course, a programme. Each returns only what is public."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import abort
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from academy.catalogue.models import Cohort, Course, Programme, ProgrammeModule
+from academy.catalogue.visibility import is_public
+from academy.db_types import utcnow
+from academy.extensions import db
+
+
+@dataclass
+class CoursePage:
+    course: Course
+    upcoming: list[Cohort]
+    past_count: int
+    prerequisites: list[Course]
+    next_steps: list[Course]
+    memberships: list[tuple[ProgrammeModule, int]]
+
+
+def get_public_course(slug: str, now: datetime | None = None) -> CoursePage:
+    """Return everything the course page shows.
+
+    :raise 404: if no published course has this slug.
+    """
+    now = now or utcnow()
+    course = db.session.scalar(
+        select(Course)
+        .where(Course.slug == slug, is_public())
+        .options(
+            selectinload(Course.provider),
+            selectinload(Course.step),
+            selectinload(Course.sectors),
+            selectinload(Course.professions),
+            selectinload(Course.principles),
+            selectinload(Course.delivery_mode),
+            selectinload(Course.region),
+            selectinload(Course.cohorts).selectinload(Cohort.sessions),
+            selectinload(Course.prerequisites).selectinload(Course.step),
+            selectinload(Course.prerequisites).selectinload(Course.provider),
+            selectinload(Course.next_steps).selectinload(Course.step),
+            selectinload(Course.next_steps).selectinload(Course.provider),
+            selectinload(Course.programme_modules)
+            .selectinload(ProgrammeModule.programme)
+            .selectinload(Programme.modules),
+        )
+    )
+    if course is None:
+        abort(404)
+    upcoming = sorted(
+        (c for c in course.cohorts if c.starts_at and c.starts_at > now),
+        key=lambda c: c.starts_at,
+    )
+    return CoursePage(
+        course=course,
+        upcoming=upcoming,
+        past_count=sum(1 for c in course.cohorts if c.starts_at and c.starts_at <= now),
+        prerequisites=[c for c in course.prerequisites if c.is_published],
+        next_steps=[c for c in course.next_steps if c.is_published],
+        memberships=[
+            (module, len(module.programme.modules)) for module in course.programme_modules
+        ],
+    )
+
+
+def get_programme(slug: str) -> tuple[Programme, list[ProgrammeModule]]:
+    """Return a programme and its public modules in order.
+
+    :raise 404: if there is no programme with this slug.
+    """
+    programme = db.session.scalar(
+        select(Programme)
+        .where(Programme.slug == slug)
+        .options(
+            selectinload(Programme.provider),
+            selectinload(Programme.modules)
+            .selectinload(ProgrammeModule.course)
+            .selectinload(Course.step),
+            selectinload(Programme.modules)
+            .selectinload(ProgrammeModule.course)
+            .selectinload(Course.provider),
+        )
+    )
+    if programme is None:
+        abort(404)
+    return programme, [m for m in programme.modules if m.course.is_published]
