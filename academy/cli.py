@@ -6,11 +6,13 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from academy.extensions import db
 
 
 @click.command("seed")
+@with_appcontext
 @click.option(
     "--dir",
     "seed_dir",
