@@ -39,7 +39,7 @@ def format_cost(course) -> str:
     if course.cost_type == "free":
         return "Free"
     if course.cost_type == "funded":
-        return "Funded (no charge to eligible staff)"
+        return "Funded"
     pence = course.fee_pence or 0
     pounds, rest = divmod(pence, 100)
     return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
