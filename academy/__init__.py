@@ -45,7 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
 
-    from academy import cli, errors, formatting
+    from academy import cli, errors, formatting, search
     from academy.catalogue.views import bp as catalogue_bp
     from academy.main.views import bp as main_bp
     from academy.providers.views import bp as providers_bp
@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(providers_bp)
+    search.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)
     cli.init_app(app)

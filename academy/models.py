@@ -8,6 +8,7 @@ from academy.catalogue.models import (  # noqa: F401
     ProgrammeModule,
 )
 from academy.providers.models import Provider  # noqa: F401
+from academy.search.models import SearchIndexPosition, SearchOutbox  # noqa: F401
 from academy.taxonomy.models import (  # noqa: F401
     DeliveryMode,
     Principle,

@@ -58,6 +58,7 @@ def app(database_url: str, tmp_path: Path):
     app = create_app(
         {
             "TESTING": True,
+            "SEARCH_SYNC": "off",
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key",
             "SEARCH_INDEX_DIR": str(tmp_path / "index"),
@@ -252,3 +253,14 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "edx_courses.csv").exists():
         pytest.skip("../shared/data is not present")
     return SHARED_DATA
+
+
+@pytest.fixture
+def indexed(app):
+    """Keep the search index in step inline after every commit, as the background worker would.
+
+    Tests default to ``SEARCH_SYNC=off`` so that ones not about search do not pay for indexing.
+    """
+    sync = app.extensions["academy.search"]
+    sync.mode = "inline"
+    return sync

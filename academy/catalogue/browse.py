@@ -7,6 +7,7 @@ runs a fixed number of SQL queries whatever the page size (the page's courses ar
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
@@ -15,7 +16,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from markupsafe import Markup
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Integer,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    select,
+)
 from sqlalchemy.orm import selectinload
 
 from academy.catalogue.models import (
@@ -29,11 +44,17 @@ from academy.catalogue.visibility import is_public, next_starts
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.providers.models import Provider
+from academy.search import TextMatch, get_store, highlight, match_text
 from academy.taxonomy.models import DeliveryMode, Profession, Region, Sector, Step
 
 PER_PAGE_CHOICES = (10, 20, 50)
 WEEKS_CHOICES = (4, 8, 12, 26, 52)
-SORTS = {"start": "Soonest start", "title": "Title (A to Z)", "newest": "Newest"}
+SORTS = {
+    "relevance": "Best match",
+    "start": "Soonest start",
+    "title": "Title (A to Z)",
+    "newest": "Newest",
+}
 MAX_PAGE = 10_000
 MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 8
@@ -88,7 +109,7 @@ class Filters:
             args["free"] = "1"
         if merged.weeks:
             args["weeks"] = merged.weeks
-        if merged.sort != "start":
+        if merged.sort != ("relevance" if merged.q else "start"):
             args["sort"] = merged.sort
         if merged.per_page != Filters.per_page:
             args["per_page"] = merged.per_page
@@ -163,16 +184,17 @@ def parse_filters(
     weeks = _int(weeks_raw, 1, 520) if weeks_raw else None
     if weeks_raw and weeks is None:
         notices.append("“Starting within” must be a number of weeks from 1 to 520; ignored.")
-    sort = args.get("sort", "start")
-    if sort not in SORTS:
-        sort = "start"
+    q = clean_text(args.get("q", ""), MAX_QUERY_LENGTH)
+    sort = args.get("sort", "")
+    if sort not in SORTS or (sort == "relevance" and not q):
+        sort = "relevance" if q else "start"
     per_page = _int(args.get("per_page"), 1, 100)
     if per_page not in PER_PAGE_CHOICES:
         per_page = default_per_page
     page_raw = args.get("page")
     page = _int(page_raw, 1, MAX_PAGE) if page_raw is not None else 1
     filters = Filters(
-        q=clean_text(args.get("q", ""), MAX_QUERY_LENGTH),
+        q=q,
         free=args.get("free", "") in ("1", "on", "true", "yes"),
         weeks=weeks,
         sort=sort,
@@ -206,7 +228,9 @@ def _tag_clause(table, column: str, term_id: int) -> ColumnElement[bool]:
     return or_(tagged, untagged)
 
 
-def _clauses(filters: Filters, terms: Terms, now: datetime) -> dict[str, ColumnElement[bool]]:
+def _clauses(
+    filters: Filters, terms: Terms, now: datetime, match: TextMatch | None = None
+) -> dict[str, ColumnElement[bool]]:
     """One condition per active filter, keyed by facet name, so facets can leave their own out."""
     found: dict[str, ColumnElement[bool]] = {}
     term = {name: terms.find(name, getattr(filters, name)) for name in TERM_FACETS}
@@ -237,27 +261,23 @@ def _clauses(filters: Filters, terms: Terms, now: datetime) -> dict[str, ColumnE
                 upcoming.c.next_start <= now + timedelta(weeks=filters.weeks)
             )
         )
-    if filters.q:
-        found["q"] = _text_clause(filters.q)
+    if match is not None:
+        found["q"] = id_in(match.ranked_ids)
     return found
 
 
-def _text_clause(q: str) -> ColumnElement[bool]:
-    """Every word of ``q`` appears in the title, summary or description (case-insensitive).
+def id_in(ids: list[int]) -> ColumnElement[bool]:
+    """``Course.id`` is one of ``ids``, as one bound value whatever its length.
 
-    A plain stand-in until the search index arrives: it never interprets the text as syntax.
+    PostgreSQL takes an array; SQLite a JSON list read with ``json_each``. Either way the statement
+    stays the same size (and cacheable) for ten ids or a hundred thousand.
     """
-    conditions = []
-    for word in q.split()[:MAX_QUERY_WORDS]:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(
-            or_(
-                Course.title.ilike(pattern, escape="\\"),
-                Course.summary.ilike(pattern, escape="\\"),
-                Course.description.ilike(pattern, escape="\\"),
-            )
-        )
-    return and_(*conditions)
+    if not ids:
+        return false()
+    if db.engine.dialect.name == "postgresql":
+        return Course.id == any_(bindparam("matched_ids", ids, type_=ARRAY(Integer)))
+    each = func.json_each(bindparam("matched_ids", json.dumps(ids))).table_valued("value")
+    return Course.id.in_(select(each.c.value))
 
 
 def _where(clauses: Mapping[str, ColumnElement[bool]], leave_out: str | None = None):
@@ -290,6 +310,8 @@ class BrowseResult:
     free_count: int
     weeks_counts: dict[int, int]
     notices: list[str] = field(default_factory=list)
+    match: TextMatch | None = None
+    highlights: dict[int, tuple[Markup, Markup]] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -359,17 +381,12 @@ def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> Brows
     :raise PageOutOfRange: when ``filters.page`` is beyond the last page.
     """
     now = now or utcnow()
-    clauses = _clauses(filters, terms, now)
-    total = _count(clauses, None)
-    pages = max(1, math.ceil(total / filters.per_page))
-    if filters.page < 1 or filters.page > pages:
-        raise PageOutOfRange(filters.page)
-
+    match = match_text(get_store(), filters.q) if filters.q else None
+    clauses = _clauses(filters, terms, now, match)
     upcoming = next_starts(now)
-    statement = (
+    page_query = (
         select(Course, upcoming.c.next_start)
         .outerjoin(upcoming, upcoming.c.course_id == Course.id)
-        .where(_where(clauses))
         .options(
             selectinload(Course.provider),
             selectinload(Course.step),
@@ -378,16 +395,35 @@ def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> Brows
             selectinload(Course.sectors),
         )
     )
-    if filters.sort == "title":
-        statement = statement.order_by(func.lower(Course.title), Course.id)
-    elif filters.sort == "newest":
-        statement = statement.order_by(Course.published_at.desc().nulls_last(), Course.id.desc())
+    offset = (filters.page - 1) * filters.per_page
+    if match is not None and filters.sort == "relevance":
+        visible = set(db.session.scalars(select(Course.id).where(_where(clauses))))
+        ranked = [course_id for course_id in match.ranked_ids if course_id in visible]
+        total = len(ranked)
+        _check_page(filters, total)
+        wanted = ranked[offset : offset + filters.per_page]
+        found = {
+            course.id: (course, start)
+            for course, start in db.session.execute(
+                page_query.where(_where(clauses), id_in(wanted))
+            )
+        }
+        rows = [found[course_id] for course_id in wanted if course_id in found]
     else:
-        statement = statement.order_by(
-            upcoming.c.next_start.asc().nulls_last(), func.lower(Course.title), Course.id
-        )
-    statement = statement.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)
-    rows = db.session.execute(statement).all()
+        total = _count(clauses, None)
+        _check_page(filters, total)
+        statement = page_query.where(_where(clauses))
+        if filters.sort == "title":
+            statement = statement.order_by(func.lower(Course.title), Course.id)
+        elif filters.sort == "newest":
+            statement = statement.order_by(
+                Course.published_at.desc().nulls_last(), Course.id.desc()
+            )
+        else:
+            statement = statement.order_by(
+                upcoming.c.next_start.asc().nulls_last(), func.lower(Course.title), Course.id
+            )
+        rows = db.session.execute(statement.limit(filters.per_page).offset(offset)).all()
 
     raw_counts = _facet_counts(clauses, now)
     facets = []
@@ -407,4 +443,20 @@ def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> Brows
         facets=facets,
         free_count=_count(clauses, "free", Course.cost_type == "free"),
         weeks_counts=_weeks_counts(clauses, now),
+        match=match,
+        highlights={
+            course.id: (
+                highlight(course.title, match.terms, whole=True),
+                highlight(course.summary, match.terms),
+            )
+            for course, _start in rows
+        }
+        if match is not None
+        else {},
     )
+
+
+def _check_page(filters: Filters, total: int) -> None:
+    pages = max(1, math.ceil(total / filters.per_page))
+    if filters.page < 1 or filters.page > pages:
+        raise PageOutOfRange(filters.page)

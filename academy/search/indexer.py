@@ -1,0 +1,309 @@
+"""Keep an index in step with the database: apply the outbox, rebuild, prune, report status.
+
+Every function takes an ``IndexStore`` and a SQLAlchemy ``Engine`` and uses its own session, so it
+can run after a request's commit, in a CLI command or in a worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+from whoosh import index as whoosh_index
+
+from academy.catalogue.models import (
+    Cohort,
+    Course,
+    ProgrammeModule,
+    course_principles,
+    course_professions,
+    course_sectors,
+)
+from academy.catalogue.visibility import is_public
+from academy.db_types import utcnow
+from academy.search.models import SearchIndexPosition, SearchOutbox
+from academy.search.schema import course_document
+from academy.search.store import IndexState, IndexStore
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+LOAD_CHUNK = 500
+GAP_SECONDS = 600.0  # how long an unseen outbox id is waited for (its transaction may be open)
+PRUNE_AFTER = timedelta(hours=24)  # keep applied entries at least this long
+POSITION_STALE_AFTER = timedelta(days=7)  # an index silent this long no longer holds back pruning
+
+
+@dataclass
+class SyncReport:
+    applied: int = 0  # outbox entries applied
+    indexed: int = 0  # documents added or replaced
+    removed: int = 0  # documents deleted
+    busy: bool = False  # another writer held the index
+    rebuilt: bool = False
+    last_id: int = 0
+    details: list[str] = field(default_factory=list)
+
+
+def _course_options():
+    return (
+        selectinload(Course.provider),
+        selectinload(Course.step),
+        selectinload(Course.sectors),
+        selectinload(Course.professions),
+        selectinload(Course.principles),
+        selectinload(Course.delivery_mode),
+        selectinload(Course.region),
+        selectinload(Course.cohorts),
+        selectinload(Course.programme_modules).selectinload(ProgrammeModule.programme),
+    )
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def affected_course_ids(session: Session, entries: Iterable[tuple[str, int]]) -> set[int]:
+    """Expand outbox entries to the ids of the courses whose documents they change."""
+    by_entity: dict[str, set[int]] = defaultdict(set)
+    for entity, entity_id in entries:
+        by_entity[entity].add(entity_id)
+    courses = set(by_entity.pop("course", set()))
+    lookups = {
+        "provider": lambda ids: select(Course.id).where(Course.provider_id.in_(ids)),
+        "step": lambda ids: select(Course.id).where(Course.step_id.in_(ids)),
+        "delivery_mode": lambda ids: select(Course.id).where(Course.delivery_mode_id.in_(ids)),
+        "region": lambda ids: select(Course.id).where(Course.region_id.in_(ids)),
+        "sector": lambda ids: select(course_sectors.c.course_id).where(
+            course_sectors.c.sector_id.in_(ids)
+        ),
+        "profession": lambda ids: select(course_professions.c.course_id).where(
+            course_professions.c.profession_id.in_(ids)
+        ),
+        "principle": lambda ids: select(course_principles.c.course_id).where(
+            course_principles.c.principle_id.in_(ids)
+        ),
+        "programme": lambda ids: select(ProgrammeModule.course_id).where(
+            ProgrammeModule.programme_id.in_(ids)
+        ),
+        "cohort": lambda ids: select(Cohort.course_id).where(Cohort.id.in_(ids)),
+    }
+    for entity, ids in by_entity.items():
+        lookup = lookups.get(entity)
+        if lookup is None:
+            log.warning("search outbox: unknown entity %r ignored", entity)
+            continue
+        for chunk in _chunks(sorted(ids), LOAD_CHUNK):
+            courses.update(session.scalars(lookup(chunk)))
+    return courses
+
+
+def _public_courses(session: Session, ids: list[int]) -> dict[int, Course]:
+    found: dict[int, Course] = {}
+    for chunk in _chunks(ids, LOAD_CHUNK):
+        statement = (
+            select(Course).where(Course.id.in_(chunk), is_public()).options(*_course_options())
+        )
+        found.update((course.id, course) for course in session.scalars(statement))
+    return found
+
+
+def _record_position(session: Session, index_id: str, last_id: int) -> None:
+    position = session.get(SearchIndexPosition, index_id)
+    if position is None:
+        session.add(SearchIndexPosition(index_id=index_id, last_id=last_id))
+    else:
+        position.last_id = last_id
+        position.updated_at = utcnow()
+
+
+def sync(store: IndexStore, engine: Engine, batch: int = BATCH) -> SyncReport:
+    """Apply every visible outbox entry this index has not applied yet.
+
+    Builds the index first if there is none, and rebuilds it if entries it never applied were
+    pruned. Returns at once (``busy``) if another writer holds the index: it will apply them.
+    """
+    report = SyncReport()
+    generation = store.current_generation()
+    if generation is None:
+        return rebuild(store, engine)
+    while True:
+        with Session(engine) as session, store.writer(generation) as writer:
+            if writer is None:
+                report.busy = True
+                return report
+            state = store.read_state(generation)
+            report.last_id = state.last_id
+            oldest = session.scalar(select(func.min(SearchOutbox.id)))
+            if state.last_id and oldest is not None and oldest > state.last_id + 1:
+                writer.cancel()
+                log.warning("search index missed pruned outbox entries; rebuilding")
+                return rebuild(store, engine)
+            gap_ids = [int(g) for g in state.gaps]
+            condition = SearchOutbox.id > state.last_id
+            if gap_ids:
+                condition = or_(condition, SearchOutbox.id.in_(gap_ids))
+            rows = session.execute(
+                select(SearchOutbox.id, SearchOutbox.entity, SearchOutbox.entity_id)
+                .where(condition)
+                .order_by(SearchOutbox.id)
+                .limit(batch)
+            ).all()
+            new_state = _advance(state, [row.id for row in rows])
+            if not rows:
+                writer.cancel()
+                if new_state.gaps != state.gaps:
+                    store.write_state(generation, new_state)
+                return report
+            ids = sorted(affected_course_ids(session, [(r.entity, r.entity_id) for r in rows]))
+            courses = _public_courses(session, ids)
+            for course_id in ids:
+                if course_id in courses:
+                    writer.update_document(**course_document(courses[course_id]))
+                    report.indexed += 1
+                else:
+                    writer.delete_by_term("id", str(course_id))
+                    report.removed += 1
+            writer.commit()
+            store.write_state(generation, new_state)
+            _record_position(session, store.index_id, new_state.last_id)
+            session.commit()
+            report.applied += len(rows)
+            report.last_id = new_state.last_id
+            if len(rows) < batch:
+                return report
+
+
+def _advance(state: IndexState, seen_ids: list[int], now: float | None = None) -> IndexState:
+    """The state after applying ``seen_ids`` (sorted): ids skipped below the newest become gaps."""
+    now = time.time() if now is None else now
+    seen = set(seen_ids)
+    gaps = {
+        gap: noticed
+        for gap, noticed in state.gaps.items()
+        if int(gap) not in seen and now - noticed < GAP_SECONDS
+    }
+    newest = max(seen_ids, default=state.last_id)
+    for missing in range(state.last_id + 1, newest):
+        if missing not in seen:
+            gaps.setdefault(str(missing), now)
+    return IndexState(last_id=max(newest, state.last_id), gaps=gaps)
+
+
+def rebuild(store: IndexStore, engine: Engine, procs: int = 1) -> SyncReport:
+    """Build a fresh index from the database beside the live one, then swap it in.
+
+    Searches keep using the old generation until the swap. Entries written during the build are
+    applied by the ``sync`` that follows.
+    """
+    report = SyncReport(rebuilt=True)
+    with store.rebuild_lock():
+        with Session(engine) as session:
+            newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
+            recent = set(
+                session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > newest - 1000))
+            )
+            now = time.time()
+            gaps = {str(i): now for i in range(max(1, newest - 999), newest + 1) if i not in recent}
+            generation = store.new_generation()
+            ix = whoosh_index.open_dir(str(generation))
+            if procs > 1:
+                writer = ix.writer(procs=procs, limitmb=256, multisegment=True)
+            else:
+                writer = ix.writer(limitmb=256)
+            try:
+                last_seen = 0
+                while True:
+                    ids = session.scalars(
+                        select(Course.id)
+                        .where(is_public(), Course.id > last_seen)
+                        .order_by(Course.id)
+                        .limit(LOAD_CHUNK)
+                    ).all()
+                    if not ids:
+                        break
+                    for course in _public_courses(session, list(ids)).values():
+                        writer.add_document(**course_document(course))
+                        report.indexed += 1
+                    last_seen = ids[-1]
+                    session.expunge_all()
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            store.write_state(generation, IndexState(last_id=newest, gaps=gaps))
+            store.make_live(generation)
+            _record_position(session, store.index_id, newest)
+            session.commit()
+    report.last_id = newest
+    follow_up = sync(store, engine)
+    report.applied = follow_up.applied
+    report.indexed += follow_up.indexed
+    report.removed += follow_up.removed
+    report.last_id = max(report.last_id, follow_up.last_id)
+    return report
+
+
+def prune(engine: Engine) -> int:
+    """Delete outbox entries every live index has applied and that are old enough; return how
+    many. An index silent for ``POSITION_STALE_AFTER`` stops holding entries back (it rebuilds
+    itself when it returns)."""
+    now = utcnow()
+    with Session(engine) as session:
+        floor = session.scalar(
+            select(func.min(SearchIndexPosition.last_id)).where(
+                SearchIndexPosition.updated_at > now - POSITION_STALE_AFTER
+            )
+        )
+        if floor is None:
+            return 0
+        result = session.execute(
+            delete(SearchOutbox).where(
+                SearchOutbox.id <= floor, SearchOutbox.created_at < now - PRUNE_AFTER
+            )
+        )
+        session.commit()
+        return result.rowcount or 0
+
+
+@dataclass
+class Status:
+    database_courses: int
+    indexed_documents: int | None
+    last_applied: int | None
+    newest_entry: int
+    pending: int | None
+    positions: list[tuple[str, int, str]]
+
+
+def status(store: IndexStore, engine: Engine) -> Status:
+    """Counts in the database and the index, the lag, and every index's recorded position."""
+    with Session(engine) as session:
+        public = session.scalar(select(func.count(Course.id)).where(is_public())) or 0
+        newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
+        generation = store.current_generation()
+        documents = last_applied = pending = None
+        if generation is not None:
+            state = store.read_state(generation)
+            last_applied = state.last_id
+            gap_ids = [int(g) for g in state.gaps]
+            condition = SearchOutbox.id > state.last_id
+            if gap_ids:
+                condition = or_(condition, SearchOutbox.id.in_(gap_ids))
+            pending = session.scalar(select(func.count(SearchOutbox.id)).where(condition)) or 0
+            searcher = store.searcher()
+            documents = searcher.doc_count() if searcher else None
+        positions = [
+            (p.index_id, p.last_id, p.updated_at.isoformat())
+            for p in session.scalars(
+                select(SearchIndexPosition).order_by(SearchIndexPosition.index_id)
+            )
+        ]
+    return Status(public, documents, last_applied, newest, pending, positions)

@@ -1,0 +1,79 @@
+"""The Whoosh schema, its analysers, and how a course becomes a search document."""
+
+from __future__ import annotations
+
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.support.charset import accent_map
+
+from academy.catalogue.models import Course
+
+# Words: letters and digits, so punctuation, emoji and control characters never become terms.
+TOKEN_PATTERN = r"\w+"
+
+
+def plain_analyzer():
+    """Lower-cased, accent-folded words, no stemming: used for spelling and synonym matching."""
+    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+def text_analyzer():
+    """Words lower-cased, accent-folded, stop words dropped and English-stemmed."""
+    return plain_analyzer() | StopFilter() | StemFilter()
+
+
+# field name -> boost; title above summary above the rest
+TEXT_FIELDS = {"title": 4.0, "summary": 2.0, "provider": 1.5, "taxonomy": 1.2, "body": 1.0}
+
+
+def make_schema() -> Schema:
+    analyzer = text_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True, sortable=True),
+        title=TEXT(analyzer=analyzer, stored=True, field_boost=TEXT_FIELDS["title"]),
+        summary=TEXT(analyzer=analyzer, stored=True, field_boost=TEXT_FIELDS["summary"]),
+        provider=TEXT(analyzer=analyzer, field_boost=TEXT_FIELDS["provider"]),
+        taxonomy=TEXT(analyzer=analyzer, field_boost=TEXT_FIELDS["taxonomy"]),
+        body=TEXT(analyzer=analyzer, field_boost=TEXT_FIELDS["body"]),
+        spell=TEXT(analyzer=plain_analyzer(), phrase=False),
+        published=STORED(),
+    )
+
+
+def course_document(course: Course) -> dict[str, str]:
+    """The search document for ``course`` (its relationships must be loaded)."""
+    taxonomy = [course.step.name]
+    taxonomy += [term.name for term in (*course.sectors, *course.professions, *course.principles)]
+    if course.delivery_mode:
+        taxonomy.append(course.delivery_mode.name)
+    if course.region:
+        taxonomy.append(course.region.name)
+    taxonomy += [module.programme.name for module in course.programme_modules]
+    locations = [cohort.location for cohort in course.cohorts if cohort.location]
+    body = [
+        course.description,
+        course.who_its_for,
+        course.entry_requirements,
+        course.where_next,
+        course.reference,
+        course.credit_level or "",
+        *locations,
+    ]
+    return {
+        "id": str(course.id),
+        "title": course.title,
+        "summary": course.summary,
+        "provider": course.provider.name,
+        "taxonomy": " ; ".join(taxonomy),
+        "body": "\n".join(part for part in body if part),
+        "spell": " ".join(
+            [course.title, course.summary, course.description, course.provider.name, *taxonomy]
+        ),
+        "published": course.published_at.isoformat() if course.published_at else "",
+    }

@@ -1,0 +1,122 @@
+"""Text matching: what the rest of the app calls. Ids come out ranked; the database decides
+what is shown (``academy.catalogue.browse`` re-reads them through the visibility rules)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+from whoosh import highlight as wh
+from whoosh.searching import Searcher
+
+from academy.search.query import Unit, _analysed, any_of, parse, unit_query
+from academy.search.schema import text_analyzer
+from academy.search.store import IndexStore
+
+
+@dataclass
+class TextMatch:
+    """The courses matching some text, best first, and what the page should say about it."""
+
+    query: str  # the text actually searched (the suggestion, when ``corrected_from`` is set)
+    ranked_ids: list[int]
+    units: list[Unit] = field(default_factory=list)
+    suggestion: str | None = None  # "Did you mean …?"
+    corrected_from: str | None = None  # the typed text, when it found nothing and we used the fix
+    index_missing: bool = False
+
+    @property
+    def terms(self) -> frozenset[str]:
+        """Indexed forms of every word the match looked for (for highlighting)."""
+        return frozenset(
+            term for unit in self.units for alt in unit.alternatives for term in _analysed(alt)
+        )
+
+
+def _minimum_units(count: int) -> int:
+    """A good match has at least half of the query's units (all of one or two)."""
+    return 1 if count <= 2 else math.ceil(count / 2)
+
+
+def _rank(searcher: Searcher, units: list[Unit]) -> list[int]:
+    if not units or searcher.doc_count() == 0:
+        return []
+    ids = searcher.reader().column_reader("id")
+    per_unit = [set(searcher.docs_for_query(unit_query(unit))) for unit in units]
+    needed = _minimum_units(len(units))
+    results = searcher.search(any_of(units), limit=None)
+    scored: list[tuple[int, float, int]] = []
+    for docnum, score in ((hit.docnum, hit.score) for hit in results):
+        matched = sum(1 for docs in per_unit if docnum in docs)
+        if matched >= needed:
+            scored.append((matched, score, docnum))
+    scored.sort(key=lambda item: (-item[0], -item[1]))
+    return [int(ids[docnum]) for _matched, _score, docnum in scored]
+
+
+def _suggest(searcher: Searcher, text: str, units: list[Unit]) -> str | None:
+    corrected = text
+    changed = False
+    for unit in units:
+        word = unit.single_word
+        if word is None or searcher.doc_frequency("spell", word) > 0:
+            continue
+        options = searcher.suggest("spell", word, limit=1, maxdist=2, prefix=1)
+        if options and options[0] != word:
+            corrected = _replace_word(corrected, unit.text, options[0])
+            changed = True
+    return corrected if changed else None
+
+
+def _replace_word(text: str, word: str, replacement: str) -> str:
+    """Replace ``word`` (already folded to lower case without accents) in ``text``."""
+    from academy.search.query import words
+
+    out, done = [], False
+    for token in text.split():
+        if not done and words(token) == [word]:
+            out.append(replacement)
+            done = True
+        else:
+            out.append(token)
+    return " ".join(out) if done else f"{text} {replacement}"
+
+
+def match_text(store: IndexStore, text: str) -> TextMatch:
+    """Rank the indexed courses against ``text``; suggest a spelling; fall back to it when the
+    typed text finds nothing. Never raises for any text."""
+    searcher = store.searcher()
+    if searcher is None:
+        return TextMatch(query=text, ranked_ids=[], index_missing=True)
+    units = parse(text)
+    ranked = _rank(searcher, units)
+    suggestion = _suggest(searcher, text, units)
+    if not ranked and suggestion:
+        corrected_units = parse(suggestion)
+        corrected = _rank(searcher, corrected_units)
+        if corrected:
+            return TextMatch(
+                suggestion, corrected, corrected_units, suggestion, corrected_from=text
+            )
+    return TextMatch(text, ranked, units, suggestion)
+
+
+_formatter = wh.HtmlFormatter(tagname="mark", classname="hit", termclass="t", between=" … ")
+
+
+def highlight(text: str, terms: frozenset[str], whole: bool = False) -> Markup:
+    """``text`` escaped, with words matching ``terms`` wrapped in ``<mark>``.
+
+    ``whole`` keeps the entire text (titles); otherwise the best fragments are kept (summaries).
+    Neither the text nor the query can inject HTML: everything outside the marks is escaped.
+    """
+    if not text:
+        return Markup("")
+    if terms:
+        fragmenter = wh.WholeFragmenter() if whole else wh.ContextFragmenter(300, 80)
+        _formatter.clean()
+        marked = wh.highlight(text, terms, text_analyzer(), fragmenter, _formatter, top=2)
+        if marked:
+            return Markup(marked)
+    return escape(text)

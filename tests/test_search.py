@@ -1,0 +1,337 @@
+"""Search: relevance, honesty, safety of odd input, highlights, and staying true to the database."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+
+from academy.catalogue.models import Course
+from academy.extensions import db
+from academy.search import get_store, indexer, match_text
+from academy.search.models import SearchOutbox
+from academy.search.store import IndexStore
+
+
+def titles(response) -> list[str]:
+    html = response.get_data(as_text=True)
+    found = re.findall(r'<h3 class="card-title"><a href="[^"]+">(.*?)</a></h3>', html)
+    return [re.sub(r"<[^>]+>", "", title) for title in found]
+
+
+def search(client, q: str, **args) -> list[str]:
+    response = client.get("/courses", query_string={"q": q, **args})
+    assert response.status_code == 200
+    return titles(response)
+
+
+@pytest.fixture
+def catalogue(indexed, make_course, make_provider):
+    """A small catalogue, indexed once it is written; later commits are indexed as they happen."""
+    indexed.mode = "off"
+    freud = make_provider("Anna Freud", slug="anna-freud")
+    make_course(
+        "Working with Personality Disorder: Raising Awareness",
+        summary="Awareness of personality disorder for frontline prison and probation staff.",
+        sectors=("criminal-justice",),
+    )
+    make_course(
+        "Trauma-informed practice in housing services",
+        summary="How trauma shapes tenancy and homelessness; trauma informed responses.",
+        sectors=("housing-homelessness",),
+    )
+    make_course(
+        "Counselling skills for support workers",
+        summary="Listening, empathy and boundaries in everyday conversations.",
+        provider=freud,
+    )
+    make_course(
+        "Gestión del estrés en equipos de salud",
+        summary="Curso en español sobre el estrés laboral.",
+    )
+    make_course(
+        "Staff well-being and reflective practice",
+        summary="Looking after yourself while working relationally.",
+    )
+    make_course(
+        "Psychologically Informed Planned Environments: practitioner course",
+        summary="Working in a PIPE unit in a prison or approved premises.",
+    )
+    make_course(
+        "Therapeutic community practitioner course",
+        summary="Three residential weekends on democratic therapeutic communities.",
+    )
+    make_course(
+        "Child protection for school staff",
+        summary="Keeping children safe in education.",
+    )
+    make_course(
+        "Introduction to psychology for prison officers",
+        summary="Basic psychology of behaviour change in custody.",
+    )
+    make_course("Hidden draft about personality disorder", status="draft")
+    indexer.sync(get_store(), db.engine)
+    indexed.mode = "inline"
+    return freud
+
+
+def test_title_matches_rank_above_summary_matches(client, catalogue):
+    found = search(client, "psychology")
+    assert found[0] == "Introduction to psychology for prison officers"
+
+
+def test_all_terms_rank_above_partial_matches_which_still_appear(client, catalogue):
+    found = search(client, "personality disorder prison")
+    assert found[0] == "Working with Personality Disorder: Raising Awareness"
+    assert "Introduction to psychology for prison officers" in found  # partial, lower down
+    assert found.index("Introduction to psychology for prison officers") > 0
+
+
+def test_stemming(client, catalogue):
+    assert "Therapeutic community practitioner course" in search(client, "communities")
+    assert "Counselling skills for support workers" in search(client, "listen")
+
+
+def test_uk_and_us_spellings(client, catalogue):
+    assert search(client, "counseling") == ["Counselling skills for support workers"]
+    assert search(client, "behavior") == ["Introduction to psychology for prison officers"]
+
+
+def test_accents_do_not_matter(client, catalogue):
+    assert search(client, "gestion del estres") == ["Gestión del estrés en equipos de salud"]
+    assert search(client, "GESTIÓN") == ["Gestión del estrés en equipos de salud"]
+
+
+def test_hyphens_and_compounds(client, catalogue):
+    assert search(client, "wellbeing") == ["Staff well-being and reflective practice"]
+    assert search(client, "well being") == ["Staff well-being and reflective practice"]
+    assert "Trauma-informed practice in housing services" in search(client, "trauma informed")
+
+
+def test_domain_synonyms(client, catalogue):
+    assert search(client, "EUPD")[0] == "Working with Personality Disorder: Raising Awareness"
+    assert search(client, "BPD")[0] == "Working with Personality Disorder: Raising Awareness"
+    assert search(client, "psychologically informed planned environment")[0] == (
+        "Psychologically Informed Planned Environments: practitioner course"
+    )
+    assert search(client, "PIPE")[0] == (
+        "Psychologically Informed Planned Environments: practitioner course"
+    )
+    assert search(client, "TC") == ["Therapeutic community practitioner course"]
+    assert search(client, "safeguarding") == ["Child protection for school staff"]
+
+
+def test_quoted_phrases_match_words_together(client, catalogue):
+    assert search(client, '"reflective practice"') == ["Staff well-being and reflective practice"]
+    assert search(client, '"practice reflective"') == []
+
+
+def test_typo_offers_a_suggestion_and_shows_its_results(client, catalogue):
+    response = client.get("/courses", query_string={"q": "psycology"})
+    html = response.get_data(as_text=True)
+    assert "psychology" in html and "No courses matched “psycology”" in html
+    assert titles(response)[0] == "Introduction to psychology for prison officers"
+
+
+def test_suggestion_offered_beside_results(client, catalogue):
+    html = client.get("/courses", query_string={"q": "prison psycology"}).get_data(as_text=True)
+    assert "Did you mean" in html and "prison psychology" in html
+
+
+def test_honest_empty_result(client, catalogue):
+    response = client.get("/courses", query_string={"q": "quantum chromodynamics lattice"})
+    html = response.get_data(as_text=True)
+    assert titles(response) == []
+    assert "No courses match" in html and 'href="/escalator"' in html
+    # one weak word among many unrelated ones does not pad the page
+    assert search(client, "quantum chromodynamics lattice prison") == []
+
+
+def test_search_never_shows_hidden_courses_even_from_a_stale_index(app, client, catalogue):
+    assert "Hidden draft about personality disorder" not in search(client, "personality")
+    course = db.session.scalar(select(Course).where(Course.title.startswith("Working with")))
+    # Make the index stale on purpose: hide the course without the outbox being applied.
+    app.extensions["academy.search"].mode = "off"
+    course.status = "archived"
+    db.session.commit()
+    assert "Working with Personality Disorder: Raising Awareness" not in search(
+        client, "personality disorder"
+    )
+
+
+def test_filters_and_facets_apply_to_search_results(client, catalogue):
+    everywhere = search(client, "prison")
+    assert "Working with Personality Disorder: Raising Awareness" in everywhere
+    args = {"q": "prison", "sector": "housing-homelessness"}
+    response = client.get("/courses", query_string=args)
+    found = titles(response)
+    # the criminal-justice course drops out; courses open to all sectors stay
+    assert "Working with Personality Disorder: Raising Awareness" not in found
+    assert len(found) == len(everywhere) - 1
+    html = response.get_data(as_text=True)
+    assert f"{len(found)} courses found for “prison”" in html
+    assert re.search(r'<option value="criminal-justice"[^>]*>[^<]*\(3\)</option>', html)
+
+
+def test_highlights_mark_matches_and_escape_everything(client, indexed, make_course):
+    make_course(
+        "<script>alert(1)</script> Boundaries course",
+        summary='Learn about boundaries & limits <img src=x onerror="alert(2)">',
+    )
+    html = client.get("/courses", query_string={"q": "boundaries <b>bold</b>"}).get_data(
+        as_text=True
+    )
+    assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;" in html
+    assert '<mark class="hit t0">Boundaries</mark>' in html
+    assert "<b>bold</b>" not in html
+
+
+ODD_QUERIES = [
+    '"unbalanced',
+    'a "b',
+    "AND OR NOT",
+    "*",
+    "title:prison",
+    "x" * 5000,
+    "\x00\x01\x02 control",
+    "😀 emoji 🙃",
+    "(((",
+    "%_\\",
+    "NOT",
+    "'; DROP TABLE courses; --",
+    "\u200b\ufeff",
+]
+
+
+@pytest.mark.parametrize("q", ODD_QUERIES)
+def test_odd_query_text_never_errors(client, catalogue, q):
+    response = client.get("/courses", query_string={"q": q})
+    assert response.status_code == 200
+
+
+def test_publish_makes_searchable_and_unpublish_archive_delete_remove(client, indexed, make_course):
+    course = make_course("Green care in practice", status="draft")
+    assert search(client, "green care") == []
+    course.status = "published"
+    db.session.commit()
+    assert search(client, "green care") == ["Green care in practice"]
+    course.status = "submitted"
+    db.session.commit()
+    assert search(client, "green care") == []
+    course.status = "published"
+    db.session.commit()
+    course.status = "archived"
+    db.session.commit()
+    assert search(client, "green care") == []
+    course.status = "published"
+    db.session.commit()
+    db.session.delete(course)
+    db.session.commit()
+    assert search(client, "green care") == []
+    searcher = get_store().searcher()
+    assert searcher.doc_count() == 0
+
+
+def test_rollback_leaves_outbox_and_index_untouched(client, indexed, make_course):
+    make_course("Stable course")
+    before = db.session.scalars(select(SearchOutbox.id)).all()
+    course = db.session.scalar(select(Course))
+    course.title = "Renamed but rolled back"
+    db.session.flush()
+    db.session.rollback()
+    assert db.session.scalars(select(SearchOutbox.id)).all() == before
+    assert search(client, "rolled back") == []
+    assert search(client, "stable") == ["Stable course"]
+
+
+def test_provider_and_taxonomy_renames_reach_the_index(client, indexed, make_course, taxonomy):
+    provider_course = make_course("A course")
+    provider_course.provider.name = "Zephyrine Trust"
+    db.session.commit()
+    assert search(client, "zephyrine") == ["A course"]
+    make_course("Another", sectors=("education",))
+    taxonomy["sectors"]["education"].name = "Education and quillwork"
+    db.session.commit()
+    assert search(client, "quillwork") == ["Another"]
+
+
+def test_crash_between_commit_and_index_write_is_repaired_by_next_sync(
+    app, client, indexed, make_course
+):
+    indexed.mode = "off"  # as if the process died right after the database commit
+    make_course("Missed by the index")
+    assert search(client, "missed") == []
+    report = indexer.sync(get_store(), db.engine)
+    assert report.applied >= 1
+    assert search(client, "missed") == ["Missed by the index"]
+
+
+def test_two_index_directories_fed_from_one_database_converge(app, tmp_path, make_course):
+    make_course("Shared course one")
+    make_course("Shared course two")
+    a, b = IndexStore(tmp_path / "server-a"), IndexStore(tmp_path / "server-b")
+    indexer.sync(a, db.engine)
+    course = make_course("Arrives later")
+    indexer.sync(b, db.engine)
+    course.title = "Arrives later, renamed"
+    db.session.commit()
+    for store in (a, b):
+        indexer.sync(store, db.engine)
+        assert match_text(store, "renamed").ranked_ids == [course.id]
+        assert store.searcher().doc_count() == 3
+    positions = indexer.status(a, db.engine).positions
+    assert len(positions) == 2 and positions[0][1] == positions[1][1]
+
+
+def test_rebuild_swaps_in_a_new_generation_while_searches_keep_working(
+    app, tmp_path, make_course, monkeypatch
+):
+    for n in range(5):
+        make_course(f"Rebuild course {n}")
+    store = IndexStore(tmp_path / "index")
+    indexer.sync(store, db.engine)
+    old_generation = store.current_generation()
+    seen_during_rebuild: list[int] = []
+    real_make_live = IndexStore.make_live
+
+    def make_live_after_searching(self, generation, keep=2):
+        # the new generation is complete but not live yet: searches still use the old one
+        with ThreadPoolExecutor(1) as pool:
+            seen_during_rebuild.append(
+                pool.submit(lambda: len(match_text(store, "rebuild").ranked_ids)).result()
+            )
+        real_make_live(self, generation, keep)
+
+    monkeypatch.setattr(IndexStore, "make_live", make_live_after_searching)
+    report = indexer.rebuild(store, db.engine)
+    assert report.indexed == 5
+    assert seen_during_rebuild == [5]
+    assert store.current_generation() != old_generation
+    assert len(match_text(store, "rebuild").ranked_ids) == 5
+
+
+def test_gaps_in_outbox_ids_are_waited_for_not_skipped():
+    from academy.search.indexer import _advance
+    from academy.search.store import IndexState
+
+    state = _advance(IndexState(last_id=10), [11, 13, 14], now=1000.0)
+    assert state.last_id == 14 and set(state.gaps) == {"12"}
+    state = _advance(state, [12], now=1001.0)
+    assert state.gaps == {}
+    old = _advance(IndexState(last_id=1, gaps={"1": 0.0}), [], now=10_000.0)
+    assert old.gaps == {}  # a rolled-back id is given up eventually
+
+
+def test_list_page_with_query_runs_a_fixed_number_of_queries(
+    client, indexed, make_course, count_queries
+):
+    for n in range(60):
+        make_course(f"Relational course {n}", sectors=("education",))
+    with count_queries() as ten:
+        assert len(search(client, "relational", per_page=10)) == 10
+    with count_queries() as fifty:
+        assert len(search(client, "relational", per_page=50)) == 50
+    assert ten.count == fifty.count
