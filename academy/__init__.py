@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     from academy import cli, errors, formatting, search
+    from academy.api.views import bp as api_bp
     from academy.catalogue.views import bp as catalogue_bp
     from academy.main.views import bp as main_bp
     from academy.providers.views import bp as providers_bp
@@ -53,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(main_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(providers_bp)
+    app.register_blueprint(api_bp)
     search.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)

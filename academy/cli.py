@@ -45,6 +45,8 @@ def seed_command(seed_dir: Path | None, if_empty: bool) -> None:
 def init_app(app: Flask) -> None:
     """Register the project's commands on ``app``."""
     from academy.imports.cli import courses_group
+    from academy.search.cli import search_group
 
     app.cli.add_command(seed_command)
     app.cli.add_command(courses_group)
+    app.cli.add_command(search_group)

@@ -335,3 +335,23 @@ def test_list_page_with_query_runs_a_fixed_number_of_queries(
     with count_queries() as fifty:
         assert len(search(client, "relational", per_page=50)) == 50
     assert ten.count == fifty.count
+
+
+def test_search_commands_sync_rebuild_and_status(app, runner, make_course):
+    make_course("Command line course")
+    result = runner.invoke(args=["search", "status"])
+    assert result.exit_code == 0 and "no index yet" in result.output
+    result = runner.invoke(args=["search", "sync"])
+    assert result.exit_code == 0, result.output
+    assert "Rebuilt the index: 1 documents" in result.output
+    make_course("Second course")
+    result = runner.invoke(args=["search", "sync"])
+    # a new provider and its course: two entries, one document
+    assert "Applied 2 outbox entries (1 documents updated, 0 removed)" in result.output
+    result = runner.invoke(args=["search", "rebuild"])
+    assert result.exit_code == 0 and "Rebuilt the index: 2 documents" in result.output
+    result = runner.invoke(args=["search", "status"])
+    assert "Published courses (db):   2" in result.output
+    assert "Indexed documents:        2" in result.output
+    assert "Entries waiting (lag):    0" in result.output
+    assert "(this index)" in result.output

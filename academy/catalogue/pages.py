@@ -30,10 +30,21 @@ def get_public_course(slug: str, now: datetime | None = None) -> CoursePage:
 
     :raise 404: if no published course has this slug.
     """
+    return _course_page(Course.slug == slug, now)
+
+
+def get_public_course_by_id(course_id: int, now: datetime | None = None) -> CoursePage:
+    """Like ``get_public_course``, by id. :raise 404: if no published course has this id."""
+    if not 0 < course_id < 2**31:
+        abort(404)
+    return _course_page(Course.id == course_id, now)
+
+
+def _course_page(condition, now: datetime | None) -> CoursePage:
     now = now or utcnow()
     course = db.session.scalar(
         select(Course)
-        .where(Course.slug == slug, is_public())
+        .where(condition, is_public())
         .options(
             selectinload(Course.provider),
             selectinload(Course.step),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from academy.catalogue import browse as browsing
 from academy.catalogue.models import Course, Programme, ProgrammeModule
 from academy.catalogue.pages import get_programme, get_public_course
 from academy.catalogue.visibility import is_public
+from academy.db_types import utcnow
 from academy.extensions import db
 
 bp = Blueprint("catalogue", __name__)
@@ -35,6 +37,25 @@ def course_list():
         per_page_choices=browsing.PER_PAGE_CHOICES,
         weeks_choices=browsing.WEEKS_CHOICES,
     )
+
+
+@bp.get("/courses/feed.atom")
+def course_feed():
+    """An Atom feed of the 50 most recently published courses."""
+    courses = db.session.scalars(
+        select(Course)
+        .where(is_public(), Course.published_at.is_not(None))
+        .order_by(Course.published_at.desc(), Course.id.desc())
+        .limit(50)
+        .options(selectinload(Course.provider), selectinload(Course.step))
+    ).all()
+    updated = courses[0].published_at if courses else utcnow()
+    body = render_template(
+        "catalogue/feed.xml",
+        courses=courses,
+        updated=updated.isoformat().replace("+00:00", "Z"),
+    )
+    return Response(body, mimetype="application/atom+xml")
 
 
 @bp.get("/courses/<slug>")

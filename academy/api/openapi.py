@@ -1,0 +1,209 @@
+"""The OpenAPI 3.1 description of the read API. Tests check the API against it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from academy.catalogue.browse import PER_PAGE_CHOICES, SORTS
+
+
+def _string_param(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": "string", **schema},
+    }
+
+
+TERM = {
+    "type": "object",
+    "required": ["slug", "name"],
+    "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
+}
+NULLABLE_TERM = {"anyOf": [TERM, {"type": "null"}]}
+FACET_VALUE = {
+    "type": "object",
+    "required": ["slug", "name", "count"],
+    "properties": {
+        "slug": {"type": "string"},
+        "name": {"type": "string"},
+        "count": {"type": "integer", "minimum": 0},
+    },
+}
+COURSE_SUMMARY = {
+    "type": "object",
+    "required": [
+        "id", "slug", "title", "summary", "step", "sectors", "professions", "provider",
+        "delivery_mode", "region", "cost", "next_cohort_start", "url",
+    ],
+    "properties": {
+        "id": {"type": "integer"},
+        "slug": {"type": "string"},
+        "title": {"type": "string"},
+        "summary": {"type": "string"},
+        "step": {
+            "type": "object",
+            "required": ["number", "slug", "name"],
+            "properties": {
+                "number": {"type": "integer", "minimum": 0, "maximum": 4},
+                "slug": {"type": "string"},
+                "name": {"type": "string"},
+            },
+        },
+        "sectors": {"type": "array", "items": TERM},
+        "professions": {"type": "array", "items": TERM},
+        "provider": TERM,
+        "delivery_mode": NULLABLE_TERM,
+        "region": NULLABLE_TERM,
+        "cost": {
+            "type": "object",
+            "required": ["type", "pounds"],
+            "properties": {
+                "type": {"type": "string", "enum": ["free", "funded", "fee"]},
+                "pounds": {"type": ["number", "null"]},
+            },
+        },
+        "next_cohort_start": {"type": ["string", "null"], "format": "date-time"},
+        "url": {"type": "string"},
+    },
+}  # fmt: skip
+ERROR = {
+    "type": "object",
+    "required": ["error", "status"],
+    "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """Return the OpenAPI document for ``/api/v1``."""
+    not_found = {
+        "description": "No such course or page of results.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Relational Learning Academy catalogue",
+            "version": "1.0.0",
+            "description": "Published relational-practice courses, arranged as a training "
+            "escalator. Read only; no authentication.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": {
+            "/api/v1/courses": {
+                "get": {
+                    "summary": "Search and browse published courses",
+                    "description": "The same parameters as the /courses page. Unknown or odd "
+                    "filter values are ignored and reported in `notices`.",
+                    "parameters": [
+                        _string_param("q", "Words to search for.", maxLength=5000),
+                        _string_param("step", "Escalator step slug, e.g. awareness."),
+                        _string_param("sector", "Sector slug."),
+                        _string_param("profession", "Profession slug."),
+                        _string_param("mode", "Delivery mode slug."),
+                        _string_param("region", "Region slug."),
+                        _string_param("programme", "Programme slug."),
+                        _string_param("provider", "Provider slug."),
+                        _string_param("free", "1 for free courses only."),
+                        _string_param("weeks", "Starting within this many weeks (1 to 520)."),
+                        _string_param("sort", "One of: " + ", ".join(SORTS) + "."),
+                        _string_param(
+                            "per_page",
+                            "Results per page: " + ", ".join(map(str, PER_PAGE_CHOICES)) + ".",
+                        ),
+                        _string_param("page", "Page number, from 1."),
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "A page of results with facet counts.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/CourseList"}
+                                }
+                            },
+                        },
+                        "404": not_found,
+                    },
+                }
+            },
+            "/api/v1/courses/{course_id}": {
+                "get": {
+                    "summary": "One published course, with its upcoming cohorts",
+                    "parameters": [
+                        {
+                            "name": "course_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The course.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Course"}
+                                }
+                            },
+                        },
+                        "404": not_found,
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": ERROR,
+                "CourseSummary": COURSE_SUMMARY,
+                "Course": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/CourseSummary"},
+                        {
+                            "type": "object",
+                            "required": ["reference", "description", "cohorts"],
+                            "properties": {
+                                "reference": {"type": "string"},
+                                "description": {"type": "string"},
+                                "cohorts": {"type": "array", "items": {"type": "object"}},
+                                "prerequisites": {"type": "array", "items": {"type": "object"}},
+                                "next_steps": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                    ]
+                },
+                "CourseList": {
+                    "type": "object",
+                    "required": [
+                        "total",
+                        "page",
+                        "per_page",
+                        "pages",
+                        "results",
+                        "facets",
+                        "suggestion",
+                        "notices",
+                    ],  # fmt: skip
+                    "properties": {
+                        "total": {"type": "integer", "minimum": 0},
+                        "page": {"type": "integer", "minimum": 1},
+                        "per_page": {"type": "integer"},
+                        "pages": {"type": "integer", "minimum": 1},
+                        "sort": {"type": "string"},
+                        "results": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/CourseSummary"},
+                        },
+                        "facets": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": FACET_VALUE},
+                        },
+                        "suggestion": {"type": ["string", "null"]},
+                        "corrected_from": {"type": ["string", "null"]},
+                        "notices": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
+            }
+        },
+    }
