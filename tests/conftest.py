@@ -68,6 +68,7 @@ def app(database_url: str, tmp_path: Path):
         reset_schema()
         db.create_all()
     yield app
+    app.extensions["academy.search"].stop()
     with app.app_context():
         db.session.remove()
         reset_schema()

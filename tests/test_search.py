@@ -355,3 +355,17 @@ def test_search_commands_sync_rebuild_and_status(app, runner, make_course):
     assert "Indexed documents:        2" in result.output
     assert "Entries waiting (lag):    0" in result.output
     assert "(this index)" in result.output
+
+
+def test_background_worker_applies_commits_with_no_other_process(app, client, make_course):
+    sync = app.extensions["academy.search"]
+    sync.mode = "background"
+    course = make_course("Found by the background worker")
+    # the worker was woken by the commit; wait for passes until it has applied it
+    for _ in range(20):
+        sync.passed.clear()
+        assert sync.passed.wait(timeout=30), "the search worker did not run"
+        if match_text(get_store(), "background worker").ranked_ids:
+            break
+    assert match_text(get_store(), "background worker").ranked_ids == [course.id]
+    assert sync._thread is not None and sync._thread.is_alive()

@@ -1,16 +1,83 @@
-"""``flask courses import FILE.csv --provider SLUG``."""
+"""``flask courses import FILE.csv --provider SLUG``: the command-line face of the course import."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask.cli import AppGroup
+
+from academy.extensions import db
+from academy.imports.course_csv import (
+    ImportReport,
+    InvalidProvider,
+    ProviderNotFound,
+    import_course_csv,
+    resolve_provider,
+)
 
 courses_group = AppGroup("courses", help="Manage courses.")
 
 
 @courses_group.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--provider", "provider_slug", required=True)
-def import_command(path: str, provider_slug: str) -> None:
-    """Import courses from a CSV file in the template."""
-    raise click.ClickException("not built yet")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--provider", "provider_slug", required=True, help="Slug of the provider.")
+@click.option(
+    "--create-provider",
+    "provider_name",
+    metavar="NAME",
+    help="Create the provider, with this name, when no provider has the slug yet.",
+)
+@click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="Import the good rows and report the bad ones (default: any bad row imports nothing).",
+)
+def import_command(
+    path: Path, provider_slug: str, provider_name: str | None, skip_bad_rows: bool
+) -> None:
+    """Import courses from PATH, a CSV file in the template (see docs/import-guide.md).
+
+    Importing the same file again updates the courses in place, matched on their reference.
+    """
+    try:
+        provider, created = resolve_provider(provider_slug, provider_name)
+    except (ProviderNotFound, InvalidProvider) as error:
+        raise click.ClickException(str(error)) from error
+    report = import_course_csv(path.read_bytes(), provider, skip_bad_rows=skip_bad_rows)
+    if not report.applied:
+        db.session.rollback()
+        _echo_messages("Problems", report.problems)
+        _echo_messages("Notices", report.notices)
+        hint = "" if skip_bad_rows or not report.rows else " (or use --skip-bad-rows)"
+        problems = _plural(len(report.problems), "problem")
+        raise click.ClickException(
+            f"Nothing was imported: {path.name} has {problems}. Fix them and import it again{hint}."
+        )
+    db.session.commit()
+    if created:
+        click.echo(f'Created the provider "{provider.name}" ({provider.slug}).')
+    click.echo(f'Imported {path.name} for "{provider.name}" ({provider.slug}): {_counts(report)}.')
+    _echo_messages("Notices", report.notices)
+    if report.problems:
+        rows = ", ".join(str(row) for row in report.skipped_rows)
+        click.echo(f"Skipped {_plural(len(report.skipped_rows), 'bad row')}: {rows}.")
+        _echo_messages("Problems", report.problems)
+
+
+def _counts(report: ImportReport) -> str:
+    counts = f"{report.new} new, {report.changed} changed, {report.unchanged} unchanged"
+    if report.duplicates:
+        counts += f", {_plural(report.duplicates, 'duplicate row')} imported once"
+    return counts
+
+
+def _echo_messages(title: str, messages: list) -> None:
+    if messages:
+        click.echo(f"{title}:")
+        for message in messages:
+            click.echo(f"  {message}")
+
+
+def _plural(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -38,6 +38,8 @@ class SearchSync:
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
+        #: set each time the worker thread finishes a pass (lets tests wait without sleeping)
+        self.passed = threading.Event()
 
     def changed(self) -> None:
         """Something searchable was committed: apply it according to the mode."""
@@ -64,15 +66,28 @@ class SearchSync:
             self._thread = threading.Thread(target=self._loop, name="search-sync", daemon=True)
             self._thread.start()
 
+    def stop(self) -> None:
+        """Stop this process's worker thread (it finishes the pass it is in)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._stopping = thread
+            self._wake.set()
+            thread.join(timeout=30)
+
     def _loop(self) -> None:
         interval = float(self.app.config["SEARCH_POLL_SECONDS"])
+        me = threading.current_thread()
         while True:
             self._wake.wait(timeout=interval)
             self._wake.clear()
+            if getattr(self, "_stopping", None) is me:
+                return
             try:
                 self.run_once()
             except Exception:  # keep the worker alive; the next change or poll retries
                 log.exception("search sync failed")
+            self.passed.set()
 
 
 def _notify() -> None:

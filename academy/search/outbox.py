@@ -57,8 +57,12 @@ def changed_entities(session: Session) -> set[tuple[str, int]]:
     return found
 
 
-def _after_flush(session: Session, flush_context) -> None:
-    entities = changed_entities(session)
+def queue(session: Session, entities: set[tuple[str, int]]) -> None:
+    """Write outbox entries for ``entities`` in the session's transaction.
+
+    The flush listener does this for ORM changes; code that writes with bulk statements (which
+    bypass it) calls this itself. The entries are applied after the transaction commits.
+    """
     if not entities:
         return
     session.connection().execute(
@@ -66,6 +70,10 @@ def _after_flush(session: Session, flush_context) -> None:
         [{"entity": name, "entity_id": entity_id} for name, entity_id in sorted(entities)],
     )
     session.info[_FLAG] = True
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    queue(session, changed_entities(session))
 
 
 def _after_commit(session: Session) -> None:

@@ -50,6 +50,7 @@ class Unit:
     text: str  # as it reads in the query, for messages
     alternatives: tuple[tuple[str, ...], ...]  # each a word sequence (one word or a phrase)
     phrase: bool = False  # typed in quotes
+    typed: tuple[str, ...] = ()  # the alternative the learner wrote, ranked above its synonyms
 
     @property
     def single_word(self) -> str | None:
@@ -76,7 +77,7 @@ def parse(text: str) -> list[Unit]:
             for size in range(min(longest, len(tokens) - position), 0, -1):
                 key = tuple(tokens[position : position + size])
                 if key in synonyms:
-                    units.append(Unit(" ".join(key), synonyms[key]))
+                    units.append(Unit(" ".join(key), synonyms[key], typed=key))
                     position += size
                     break
             else:
@@ -104,11 +105,12 @@ def unit_query(unit: Unit) -> wq.Query:
         terms = _analysed(alternative)
         if not terms:
             continue
+        boost = 2.0 if alternative == unit.typed else 1.0
         for field in TEXT_FIELDS:
             if len(terms) == 1:
-                parts.append(wq.Term(field, terms[0]))
+                parts.append(wq.Term(field, terms[0], boost=boost))
             else:
-                parts.append(wq.Phrase(field, terms))
+                parts.append(wq.Phrase(field, terms, boost=boost))
     return wq.Or(parts) if parts else wq.NullQuery
 
 

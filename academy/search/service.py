@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 from whoosh import highlight as wh
+from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from academy.search.query import Unit, _analysed, any_of, parse, unit_query
@@ -45,14 +46,29 @@ def _rank(searcher: Searcher, units: list[Unit]) -> list[int]:
     ids = searcher.reader().column_reader("id")
     per_unit = [set(searcher.docs_for_query(unit_query(unit))) for unit in units]
     needed = _minimum_units(len(units))
+    exact = _exact_titles(searcher, units)
     results = searcher.search(any_of(units), limit=None)
-    scored: list[tuple[int, float, int]] = []
+    scored: list[tuple[int, bool, float, int]] = []
     for docnum, score in ((hit.docnum, hit.score) for hit in results):
         matched = sum(1 for docs in per_unit if docnum in docs)
         if matched >= needed:
-            scored.append((matched, score, docnum))
-    scored.sort(key=lambda item: (-item[0], -item[1]))
-    return [int(ids[docnum]) for _matched, _score, docnum in scored]
+            scored.append((matched, docnum in exact, score, docnum))
+    scored.sort(key=lambda item: (-item[0], -item[1], -item[2]))
+    return [int(ids[docnum]) for *_rest, docnum in scored]
+
+
+def _exact_titles(searcher: Searcher, units: list[Unit]) -> set[int]:
+    """Documents whose whole title is what was typed (ranked first among equal matches)."""
+    terms = [term for unit in units for term in _analysed(unit.typed or unit.alternatives[0])]
+    if not terms:
+        return set()
+    title_query = wq.Phrase("title", terms) if len(terms) > 1 else wq.Term("title", terms[0])
+    reader = searcher.reader()
+    return {
+        docnum
+        for docnum in searcher.docs_for_query(title_query)
+        if reader.doc_field_length(docnum, "title") == len(terms)
+    }
 
 
 def _suggest(searcher: Searcher, text: str, units: list[Unit]) -> str | None:

@@ -11,6 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from academy.extensions import db
+from academy.search import get_store, indexer
 from academy.seeding import seed_catalogue
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,6 +33,8 @@ def live_server(app):
     with app.app_context():
         seed_catalogue(Path(app.config["SEED_DIR"]))
         db.session.commit()
+        indexer.rebuild(get_store(), db.engine)
+    app.extensions["academy.search"].mode = "inline"
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -47,6 +47,21 @@ def test_learner_filters_opens_a_course_and_the_escalator(live_server, page, axe
     axe_check(page)
 
 
+def test_learner_searches_from_the_home_page(live_server, page, axe_check):
+    page.goto(live_server)
+    page.get_by_label("Search for training").fill("personality disorder prison")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    assert "q=personality+disorder+prison" in page.url
+    first = page.locator(".course-card h3").first.inner_text()
+    assert "Personality Disorder" in first or "KUF" in first
+    assert page.locator(".course-card mark").count() > 0
+    axe_check(page)
+    page.goto(f"{live_server}/courses?q=psycology")
+    assert "No courses matched “psycology”" in page.locator("main").inner_text()
+    axe_check(page)
+
+
 def test_key_pages_work_at_phone_width(live_server, browser, axe_check):
     context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
     page = context.new_page()
