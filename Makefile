@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format seed clean
+.PHONY: install run test lint format seed clean bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: install
 ## Set up and run the whole suite, lint included (TEST_DATABASE_URL selects PostgreSQL)
 test: install lint
 	$(BIN)/python -m pytest
+
+## Search benchmark: Whoosh against a minimal FTS5 baseline at 1k, 10k and 100k courses
+bench: install
+	$(BIN)/python bench/search_bench.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

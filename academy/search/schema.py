@@ -72,8 +72,7 @@ def course_document(course: Course) -> dict[str, str]:
         "provider": course.provider.name,
         "taxonomy": " ; ".join(taxonomy),
         "body": "\n".join(part for part in body if part),
-        "spell": " ".join(
-            [course.title, course.summary, course.description, course.provider.name, *taxonomy]
-        ),
+        # Suggestions come from the words learners see first: titles, summaries, names.
+        "spell": " ".join([course.title, course.summary, course.provider.name, *taxonomy]),
         "published": course.published_at.isoformat() if course.published_at else "",
     }

@@ -1,0 +1,286 @@
+"""Search benchmark: synthetic catalogues of 1k, 10k and 100k courses (fixed seed).
+
+For each size it reports the index build time and latency p50/p95 of:
+- plain: ranking the text alone (Whoosh) / ``MATCH … ORDER BY rank`` (FTS5);
+- full: what /courses?q=… does — ranking, visibility, total, a page of 20, facet counts for
+  step, sector, profession, delivery mode, region, programme, free and weeks, and highlights;
+- full+filters: the same with a sector and a step filter.
+The FTS5 baseline is a minimal SQLite FTS5 implementation over the same rows, measured in the
+same run. Every query is distinct (no answer is reused). Usage:
+
+    .venv/bin/python bench/search_bench.py [--sizes 1000,10000,100000] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, select, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from academy import create_app  # noqa: E402
+from academy.catalogue.browse import Filters, browse, load_terms  # noqa: E402
+from academy.catalogue.models import (  # noqa: E402
+    Cohort,
+    CohortSession,
+    Course,
+    course_professions,
+    course_sectors,
+)
+from academy.extensions import db  # noqa: E402
+from academy.providers.models import Provider  # noqa: E402
+from academy.search import get_store, indexer, match_text  # noqa: E402
+from academy.seeding import seed_taxonomy  # noqa: E402
+from academy.taxonomy.models import TERM_MODELS  # noqa: E402
+
+SEED = 20261125
+
+
+def vocabulary() -> tuple[list[str], list[str]]:
+    """Realistic words: every word of the seed catalogue's course texts (with their natural
+    frequencies), and the words of its titles that a learner might search for."""
+    import re
+
+    import yaml
+    from whoosh.analysis import STOP_WORDS
+
+    words: list[str] = []
+    title_words: set[str] = set()
+    for path in sorted((ROOT / "seed" / "courses").glob("*.yaml")):
+        for course in yaml.safe_load(path.read_text())["courses"]:
+            for field in ("title", "summary", "description"):
+                words += re.findall(r"[A-Za-z][a-z]{2,}", course.get(field) or "")
+            title_words.update(
+                w.lower() for w in re.findall(r"[A-Za-z]{4,}", course["title"])
+                if w.lower() not in STOP_WORDS
+            )  # fmt: skip
+    return words, sorted(title_words)
+
+
+def sentence(rng: random.Random, words: list[str], low: int, high: int) -> str:
+    return " ".join(rng.choice(words) for _ in range(rng.randint(low, high)))
+
+
+def build_catalogue(size: int, words: list[str]) -> None:
+    rng = random.Random(SEED + size)
+    seed_taxonomy(ROOT / "seed")
+    terms = {kind: list(db.session.scalars(select(model))) for kind, model in TERM_MODELS.items()}
+    db.session.execute(
+        insert(Provider),
+        [{"slug": f"provider-{n}", "name": f"{sentence(rng, words, 2, 3)} Trust",
+          "description": ""} for n in range(max(15, size // 200))],
+    )  # fmt: skip
+    provider_ids = list(db.session.scalars(select(Provider.id)))
+    now = datetime.now(UTC)
+    rows = []
+    for n in range(size):
+        rows.append(
+            {
+                "slug": f"course-{n}",
+                "provider_id": rng.choice(provider_ids),
+                "reference": f"REF-{n}",
+                "title": sentence(rng, words, 3, 7).capitalize(),
+                "summary": sentence(rng, words, 12, 25),
+                "description": sentence(rng, words, 30, 70),
+                "who_its_for": "",
+                "entry_requirements": "",
+                "where_next": "",
+                "step_id": rng.choice(terms["steps"]).id,
+                "delivery_mode_id": rng.choice(terms["delivery_modes"]).id,
+                "region_id": rng.choice(terms["regions"]).id,
+                "cost_type": rng.choice(["free", "funded", "fee"]),
+                "fee_pence": None,
+                "status": "published" if rng.random() < 0.95 else "draft",
+                "published_at": now,
+                "lived_experience_codelivery": False,
+            }
+        )
+        if rows[-1]["cost_type"] == "fee":
+            rows[-1]["fee_pence"] = rng.randint(50, 2000) * 100
+    for start in range(0, size, 5000):
+        db.session.execute(insert(Course), rows[start : start + 5000])
+    course_ids = list(db.session.scalars(select(Course.id)))
+    sector_links, profession_links, cohorts = [], [], []
+    for course_id in course_ids:
+        for sector in rng.sample(terms["sectors"], rng.randint(0, 2)):
+            sector_links.append({"course_id": course_id, "sector_id": sector.id})
+        for profession in rng.sample(terms["professions"], rng.randint(0, 2)):
+            profession_links.append({"course_id": course_id, "profession_id": profession.id})
+        if rng.random() < 0.3:
+            cohorts.append({"course_id": course_id, "capacity": 20, "seats_taken": 0,
+                            "is_online": True})  # fmt: skip
+    for table, links in ((course_sectors, sector_links), (course_professions, profession_links)):
+        for start in range(0, len(links), 5000):
+            db.session.execute(insert(table), links[start : start + 5000])
+    if cohorts:
+        db.session.execute(insert(Cohort), cohorts)
+        sessions = []
+        for cohort_id in db.session.scalars(select(Cohort.id)):
+            starts = now + timedelta(days=rng.randint(-30, 300))
+            sessions.append({"cohort_id": cohort_id, "starts_at": starts,
+                             "ends_at": starts + timedelta(hours=6)})  # fmt: skip
+        for start in range(0, len(sessions), 5000):
+            db.session.execute(insert(CohortSession), sessions[start : start + 5000])
+    db.session.commit()
+
+
+def build_fts5() -> float:
+    started = time.perf_counter()
+    with db.engine.begin() as conn:
+        conn.execute(text(
+            "CREATE VIRTUAL TABLE fts USING fts5(title, summary, body, "
+            "tokenize='porter unicode61 remove_diacritics 2')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO fts(rowid, title, summary, body) "
+            "SELECT id, title, summary, description FROM courses WHERE status = 'published'"
+        ))  # fmt: skip
+    return time.perf_counter() - started
+
+
+def fts_query(words: list[str]) -> str:
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+FTS_MATCH = "SELECT rowid AS id, bm25(fts, 4.0, 2.0, 1.0) AS score FROM fts WHERE fts MATCH :q"
+
+
+def fts_plain(conn, words: list[str]) -> None:
+    conn.execute(text(FTS_MATCH + " ORDER BY score LIMIT 20"), {"q": fts_query(words)}).all()
+
+
+def fts_full(conn, words: list[str], sector_id: int | None, step_id: int | None) -> None:
+    where = "c.status = 'published'"
+    params = {"q": fts_query(words)}
+    if step_id:
+        where += " AND c.step_id = :step"
+        params["step"] = step_id
+    if sector_id:
+        where += (" AND (EXISTS (SELECT 1 FROM course_sectors s WHERE s.course_id = c.id AND "
+                  "s.sector_id = :sector) OR NOT EXISTS (SELECT 1 FROM course_sectors s "
+                  "WHERE s.course_id = c.id))")  # fmt: skip
+        params["sector"] = sector_id
+    base = f"WITH m AS ({FTS_MATCH}) SELECT {{cols}} FROM m JOIN courses c ON c.id = m.id"
+    conn.execute(text(base.format(cols="count(*)") + f" WHERE {where}"), params).all()
+    page = conn.execute(
+        text(base.format(cols="c.id") + f" WHERE {where} ORDER BY m.score LIMIT 20"), params
+    ).all()
+    for column in ("c.step_id", "c.delivery_mode_id", "c.region_id", "c.cost_type"):
+        conn.execute(text(base.format(cols=f"{column}, count(*)") + f" WHERE {where} "
+                          f"GROUP BY {column}"), params).all()  # fmt: skip
+    for table, column in (("course_sectors", "sector_id"), ("course_professions", "profession_id")):
+        conn.execute(text(base.format(cols=f"t.{column}, count(*)") + f" JOIN {table} t ON "
+                          f"t.course_id = c.id WHERE {where} GROUP BY t.{column}"),
+                     params).all()  # fmt: skip
+    ids = ",".join(str(row.id) for row in page) or "0"
+    conn.execute(text(
+        "SELECT rowid, snippet(fts, 1, '<mark>', '</mark>', '…', 20) FROM fts "
+        f"WHERE fts MATCH :q AND rowid IN ({ids})"
+    ), {"q": params["q"]}).all()  # fmt: skip
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return cuts[49] * 1000, cuts[94] * 1000
+
+
+def timed(fn, *args) -> float:
+    started = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - started
+
+
+def run(
+    size: int, queries: int, vocab: tuple[list[str], list[str]], procs: int, out: list[str]
+) -> None:
+    words, query_words = vocab
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "SECRET_KEY": "bench",
+            "SEARCH_INDEX_DIR": f"{tmp}/index", "SEARCH_SYNC": "off",
+        })  # fmt: skip
+        with app.app_context():
+            db.create_all()
+            started = time.perf_counter()
+            build_catalogue(size, words)
+            generated = time.perf_counter() - started
+            store = get_store()
+            rebuild_seconds = timed(indexer.rebuild, store, db.engine)
+            parallel_seconds = None
+            if procs > 1:
+                parallel_seconds = timed(lambda: indexer.rebuild(store, db.engine, procs=procs))
+            fts_seconds = build_fts5()
+            rng = random.Random(SEED)
+            sectors = [s.id for s in db.session.scalars(select(TERM_MODELS["sectors"]))]
+            steps = [s.id for s in db.session.scalars(select(TERM_MODELS["steps"]))]
+            sector_slugs = {
+                s.id: s.slug for s in db.session.scalars(select(TERM_MODELS["sectors"]))
+            }
+            step_slugs = {s.id: s.slug for s in db.session.scalars(select(TERM_MODELS["steps"]))}
+            seen: set[tuple[str, ...]] = set()
+            cases = []
+            while len(cases) < queries:
+                q = tuple(rng.sample(query_words, rng.randint(1, 3)))
+                if q not in seen:
+                    seen.add(q)
+                    cases.append((list(q), rng.choice(sectors), rng.choice(steps)))
+            terms = load_terms()
+            results = {k: [] for k in ("w_plain", "w_full", "w_filtered", "f_plain", "f_full",
+                                       "f_filtered")}  # fmt: skip
+            match_text(store, "warm up")  # open the searcher once, as a running server has
+            with db.engine.connect() as conn:
+                for q_words, sector_id, step_id in cases:
+                    q = " ".join(q_words)
+                    results["w_plain"].append(timed(match_text, store, q))
+                    results["w_full"].append(timed(browse, Filters(q=q, sort="relevance"), terms))
+                    results["w_filtered"].append(timed(browse, Filters(
+                        q=q, sort="relevance", sector=sector_slugs[sector_id],
+                        step=step_slugs[step_id]), terms))  # fmt: skip
+                    db.session.rollback()
+                    results["f_plain"].append(timed(fts_plain, conn, q_words))
+                    results["f_full"].append(timed(fts_full, conn, q_words, None, None))
+                    results["f_filtered"].append(timed(fts_full, conn, q_words, sector_id, step_id))
+            store.close()
+        line = [f"| {size:,} | data {generated:.1f} s | Whoosh build {rebuild_seconds:.1f} s"]
+        if parallel_seconds is not None:
+            line.append(f"(procs={procs}: {parallel_seconds:.1f} s)")
+        line.append(f"| FTS5 build {fts_seconds:.1f} s |")
+        out.append(" ".join(line))
+        for label, w, f in (("plain", "w_plain", "f_plain"), ("full", "w_full", "f_full"),
+                            ("full+filters", "w_filtered", "f_filtered")):  # fmt: skip
+            wp50, wp95 = percentiles(results[w])
+            fp50, fp95 = percentiles(results[f])
+            out.append(
+                f"|   {label} | Whoosh p50 {wp50:.1f} ms, p95 {wp95:.1f} ms | FTS5 p50 "
+                f"{fp50:.1f} ms, p95 {fp95:.1f} ms | ratio p50 {wp50 / fp50:.1f}× |"
+            )
+        print("\n".join(out[-4:]), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--procs", type=int, default=2)
+    args = parser.parse_args()
+    words = vocabulary()
+    out: list[str] = []
+    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.platform()}, "
+          f"Python {platform.python_version()}, {args.queries} distinct queries per size",
+          flush=True)  # fmt: skip
+    for size in (int(s) for s in args.sizes.split(",")):
+        run(size, args.queries, words, args.procs, out)
+
+
+if __name__ == "__main__":
+    main()
