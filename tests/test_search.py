@@ -369,3 +369,47 @@ def test_background_worker_applies_commits_with_no_other_process(app, client, ma
             break
     assert match_text(get_store(), "background worker").ranked_ids == [course.id]
     assert sync._thread is not None and sync._thread.is_alive()
+
+
+def test_prune_keeps_entries_any_live_index_still_needs(app, tmp_path, make_course):
+    from datetime import timedelta
+
+    from sqlalchemy import func, update
+
+    from academy.db_types import utcnow
+    from academy.search.models import SearchIndexPosition
+
+    make_course("Old news")
+    a, b = IndexStore(tmp_path / "a"), IndexStore(tmp_path / "b")
+    indexer.sync(a, db.engine)
+    indexer.sync(b, db.engine)
+    make_course("Newer")
+    indexer.sync(a, db.engine)  # b has not applied the newer entries yet
+    a_position = db.session.get(SearchIndexPosition, a.index_id).last_id
+    b_position = db.session.get(SearchIndexPosition, b.index_id).last_id
+    assert b_position < a_position
+    # every entry is old enough to prune
+    db.session.execute(update(SearchOutbox).values(created_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+    pruned = indexer.prune(db.engine)
+    assert pruned > 0
+    assert db.session.scalar(select(func.min(SearchOutbox.id))) == b_position + 1
+    indexer.sync(b, db.engine)  # b still finds what it missed
+    assert match_text(b, "newer").ranked_ids
+    # an index silent for over a week no longer holds pruning back, and rebuilds on return
+    db.session.execute(
+        update(SearchIndexPosition)
+        .where(SearchIndexPosition.index_id == b.index_id)
+        .values(last_id=0, updated_at=utcnow() - timedelta(days=8))
+    )
+    make_course("Latest")
+    indexer.sync(a, db.engine)
+    db.session.execute(update(SearchOutbox).values(created_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+    indexer.prune(db.engine)
+    assert db.session.scalar(select(func.count(SearchOutbox.id))) == 0
+    state = b.read_state(b.current_generation())
+    assert state.last_id < a.read_state(a.current_generation()).last_id
+    report = indexer.sync(b, db.engine)
+    assert report.rebuilt
+    assert match_text(b, "latest").ranked_ids

@@ -38,6 +38,7 @@ LOAD_CHUNK = 500
 GAP_SECONDS = 600.0  # how long an unseen outbox id is waited for (its transaction may be open)
 PRUNE_AFTER = timedelta(hours=24)  # keep applied entries at least this long
 POSITION_STALE_AFTER = timedelta(days=7)  # an index silent this long no longer holds back pruning
+PRUNED = "(pruned)"  # the positions row recording the highest outbox id ever pruned
 
 
 @dataclass
@@ -141,11 +142,10 @@ def sync(store: IndexStore, engine: Engine, batch: int = BATCH) -> SyncReport:
                 return report
             state = store.read_state(generation)
             report.last_id = state.last_id
-            oldest = session.scalar(select(func.min(SearchOutbox.id)))
-            if state.last_id and oldest is not None and oldest > state.last_id + 1:
+            pruned = session.get(SearchIndexPosition, PRUNED)
+            if pruned is not None and pruned.last_id > state.last_id:
                 writer.cancel()
-                log.warning("search index missed pruned outbox entries; rebuilding")
-                return rebuild(store, engine)
+                break  # entries it never applied are gone: rebuild (below, with no lock held)
             gap_ids = [int(g) for g in state.gaps]
             condition = SearchOutbox.id > state.last_id
             if gap_ids:
@@ -179,6 +179,8 @@ def sync(store: IndexStore, engine: Engine, batch: int = BATCH) -> SyncReport:
             report.last_id = new_state.last_id
             if len(rows) < batch:
                 return report
+    log.warning("search index %s missed pruned outbox entries; rebuilding", store.root)
+    return rebuild(store, engine)
 
 
 def _advance(state: IndexState, seen_ids: list[int], now: float | None = None) -> IndexState:
@@ -207,6 +209,8 @@ def rebuild(store: IndexStore, engine: Engine, procs: int = 1) -> SyncReport:
     with store.rebuild_lock():
         with Session(engine) as session:
             newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
+            pruned = session.get(SearchIndexPosition, PRUNED)
+            newest = max(newest, pruned.last_id if pruned else 0)
             recent = set(
                 session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > newest - 1000))
             )
@@ -259,16 +263,23 @@ def prune(engine: Engine) -> int:
     with Session(engine) as session:
         floor = session.scalar(
             select(func.min(SearchIndexPosition.last_id)).where(
-                SearchIndexPosition.updated_at > now - POSITION_STALE_AFTER
+                SearchIndexPosition.updated_at > now - POSITION_STALE_AFTER,
+                SearchIndexPosition.index_id != PRUNED,
             )
         )
         if floor is None:
             return 0
-        result = session.execute(
-            delete(SearchOutbox).where(
-                SearchOutbox.id <= floor, SearchOutbox.created_at < now - PRUNE_AFTER
-            )
-        )
+        doomed = SearchOutbox.id <= floor, SearchOutbox.created_at < now - PRUNE_AFTER
+        highest = session.scalar(select(func.max(SearchOutbox.id)).where(*doomed))
+        if highest is None:
+            return 0
+        result = session.execute(delete(SearchOutbox).where(*doomed))
+        # Remember how far entries are gone, so an index behind that point knows to rebuild.
+        pruned = session.get(SearchIndexPosition, PRUNED)
+        if pruned is None:
+            session.add(SearchIndexPosition(index_id=PRUNED, last_id=highest))
+        else:
+            pruned.last_id = max(pruned.last_id, highest)
         session.commit()
         return result.rowcount or 0
 
@@ -303,7 +314,9 @@ def status(store: IndexStore, engine: Engine) -> Status:
         positions = [
             (p.index_id, p.last_id, p.updated_at.isoformat())
             for p in session.scalars(
-                select(SearchIndexPosition).order_by(SearchIndexPosition.index_id)
+                select(SearchIndexPosition)
+                .where(SearchIndexPosition.index_id != PRUNED)
+                .order_by(SearchIndexPosition.index_id)
             )
         ]
     return Status(public, documents, last_applied, newest, pending, positions)
