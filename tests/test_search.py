@@ -413,3 +413,16 @@ def test_prune_keeps_entries_any_live_index_still_needs(app, tmp_path, make_cour
     report = indexer.sync(b, db.engine)
     assert report.rebuilt
     assert match_text(b, "latest").ranked_ids
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_by_sync(app, tmp_path, make_course):
+    make_course("Schema course")
+    store = IndexStore(tmp_path / "index")
+    indexer.sync(store, db.engine)
+    generation = store.current_generation()
+    state = store.read_state(generation)
+    state.schema = 1
+    store.write_state(generation, state)
+    report = indexer.sync(store, db.engine)
+    assert report.rebuilt and store.current_generation() != generation
+    assert match_text(store, "schema").ranked_ids

@@ -28,7 +28,7 @@ from academy.catalogue.models import (
 from academy.catalogue.visibility import is_public
 from academy.db_types import utcnow
 from academy.search.models import SearchIndexPosition, SearchOutbox
-from academy.search.schema import course_document
+from academy.search.schema import SCHEMA_VERSION, course_document
 from academy.search.store import IndexState, IndexStore
 
 log = logging.getLogger(__name__)
@@ -143,9 +143,10 @@ def sync(store: IndexStore, engine: Engine, batch: int = BATCH) -> SyncReport:
             state = store.read_state(generation)
             report.last_id = state.last_id
             pruned = session.get(SearchIndexPosition, PRUNED)
-            if pruned is not None and pruned.last_id > state.last_id:
+            behind = pruned is not None and pruned.last_id > state.last_id
+            if behind or state.schema != SCHEMA_VERSION:
                 writer.cancel()
-                break  # entries it never applied are gone: rebuild (below, with no lock held)
+                break  # missed pruned entries, or an older schema: rebuild (below, unlocked)
             gap_ids = [int(g) for g in state.gaps]
             condition = SearchOutbox.id > state.last_id
             if gap_ids:
@@ -157,6 +158,7 @@ def sync(store: IndexStore, engine: Engine, batch: int = BATCH) -> SyncReport:
                 .limit(batch)
             ).all()
             new_state = _advance(state, [row.id for row in rows])
+            new_state.schema = state.schema
             if not rows:
                 writer.cancel()
                 if new_state.gaps != state.gaps:
@@ -179,7 +181,7 @@ def sync(store: IndexStore, engine: Engine, batch: int = BATCH) -> SyncReport:
             report.last_id = new_state.last_id
             if len(rows) < batch:
                 return report
-    log.warning("search index %s missed pruned outbox entries; rebuilding", store.root)
+    log.warning("search index %s is behind pruning or of an old schema; rebuilding", store.root)
     return rebuild(store, engine)
 
 
@@ -242,7 +244,9 @@ def rebuild(store: IndexStore, engine: Engine, procs: int = 1) -> SyncReport:
             except BaseException:
                 writer.cancel()
                 raise
-            store.write_state(generation, IndexState(last_id=newest, gaps=gaps))
+            store.write_state(
+                generation, IndexState(last_id=newest, gaps=gaps, schema=SCHEMA_VERSION)
+            )
             store.make_live(generation)
             _record_position(session, store.index_id, newest)
             session.commit()

@@ -28,6 +28,9 @@ def text_analyzer():
     return plain_analyzer() | StopFilter() | StemFilter()
 
 
+# Raise when the schema or the documents change: an index built with another version rebuilds.
+SCHEMA_VERSION = 2
+
 # field name -> boost; title above summary above the rest
 TEXT_FIELDS = {"title": 4.0, "summary": 2.0, "provider": 1.5, "taxonomy": 1.2, "body": 1.0}
 
@@ -42,8 +45,15 @@ def make_schema() -> Schema:
         taxonomy=TEXT(analyzer=analyzer, field_boost=TEXT_FIELDS["taxonomy"]),
         body=TEXT(analyzer=analyzer, field_boost=TEXT_FIELDS["body"]),
         spell=TEXT(analyzer=plain_analyzer(), phrase=False),
+        # the whole title as one term of its indexed words, to find exact-title matches cheaply
+        title_exact=ID(),
         published=STORED(),
     )
+
+
+def exact_key(text: str) -> str:
+    """The indexed words of ``text`` joined by spaces (two texts with equal keys read alike)."""
+    return " ".join(token.text for token in text_analyzer()(text))
 
 
 def course_document(course: Course) -> dict[str, str]:
@@ -74,5 +84,6 @@ def course_document(course: Course) -> dict[str, str]:
         "body": "\n".join(part for part in body if part),
         # Suggestions come from the words learners see first: titles, summaries, names.
         "spell": " ".join([course.title, course.summary, course.provider.name, *taxonomy]),
+        "title_exact": exact_key(course.title),
         "published": course.published_at.isoformat() if course.published_at else "",
     }

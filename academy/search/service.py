@@ -44,13 +44,16 @@ def _rank(searcher: Searcher, units: list[Unit]) -> list[int]:
     if not units or searcher.doc_count() == 0:
         return []
     ids = searcher.reader().column_reader("id")
-    per_unit = [set(searcher.docs_for_query(unit_query(unit))) for unit in units]
+    # With one unit every hit matches it; with more, count which units each document matches.
+    per_unit = (
+        [set(searcher.docs_for_query(unit_query(unit))) for unit in units] if len(units) > 1 else []
+    )
     needed = _minimum_units(len(units))
     exact = _exact_titles(searcher, units)
     results = searcher.search(any_of(units), limit=None)
     scored: list[tuple[int, bool, float, int]] = []
     for docnum, score in ((hit.docnum, hit.score) for hit in results):
-        matched = sum(1 for docs in per_unit if docnum in docs)
+        matched = sum(1 for docs in per_unit if docnum in docs) if per_unit else 1
         if matched >= needed:
             scored.append((matched, docnum in exact, score, docnum))
     scored.sort(key=lambda item: (-item[0], -item[1], -item[2]))
@@ -62,13 +65,7 @@ def _exact_titles(searcher: Searcher, units: list[Unit]) -> set[int]:
     terms = [term for unit in units for term in _analysed(unit.typed or unit.alternatives[0])]
     if not terms:
         return set()
-    title_query = wq.Phrase("title", terms) if len(terms) > 1 else wq.Term("title", terms[0])
-    reader = searcher.reader()
-    return {
-        docnum
-        for docnum in searcher.docs_for_query(title_query)
-        if reader.doc_field_length(docnum, "title") == len(terms)
-    }
+    return set(searcher.docs_for_query(wq.Term("title_exact", " ".join(terms))))
 
 
 def _suggest(searcher: Searcher, text: str, units: list[Unit]) -> str | None:

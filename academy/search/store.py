@@ -44,14 +44,19 @@ class IndexState:
 
     last_id: int = 0
     gaps: dict[str, float] = field(default_factory=dict)  # id -> when first noticed (epoch s)
+    schema: int = 0  # the SCHEMA_VERSION the generation was built with
 
     def to_json(self) -> str:
-        return json.dumps({"last_id": self.last_id, "gaps": self.gaps})
+        return json.dumps({"last_id": self.last_id, "gaps": self.gaps, "schema": self.schema})
 
     @classmethod
     def from_json(cls, text: str) -> IndexState:
         data = json.loads(text)
-        return cls(last_id=int(data.get("last_id", 0)), gaps=dict(data.get("gaps", {})))
+        return cls(
+            last_id=int(data.get("last_id", 0)),
+            gaps=dict(data.get("gaps", {})),
+            schema=int(data.get("schema", 0)),
+        )
 
 
 def _write_atomically(path: Path, text: str) -> None:
