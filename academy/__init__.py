@@ -45,7 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
 
-    from academy import cli, errors, formatting, search
+    from academy import accounts, cli, enrolment, errors, formatting, mail, search
     from academy.api.views import bp as api_bp
     from academy.catalogue.views import bp as catalogue_bp
     from academy.main.views import bp as main_bp
@@ -56,6 +56,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(providers_bp)
     app.register_blueprint(api_bp)
     search.init_app(app)
+    accounts.init_app(app)
+    enrolment.init_app(app)
+    mail.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)
     cli.init_app(app)

@@ -1,5 +1,6 @@
 """Every Flask extension object, created unbound and initialised in ``create_app``.
 
+``login_manager`` is configured by ``academy.accounts.init_app``.
 Models import ``db`` from here (never from the package ``__init__``) so there are no import cycles.
 The metadata naming convention gives every constraint a stable name, which Alembic needs to alter
 or drop it later, on SQLite as on PostgreSQL.
@@ -7,6 +8,7 @@ or drop it later, on SQLite as on PostgreSQL.
 
 import sqlite3
 
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -30,6 +32,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
+login_manager = LoginManager()
 
 
 @event.listens_for(Engine, "connect")

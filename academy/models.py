@@ -1,5 +1,12 @@
 """Import every model so that ``db.metadata`` is complete (for Alembic and ``create_all``)."""
 
+from academy.accounts.models import (  # noqa: F401
+    AuthSession,
+    LoginAttempt,
+    PasswordReset,
+    ProviderMembership,
+    User,
+)
 from academy.catalogue.models import (  # noqa: F401
     Cohort,
     CohortSession,
@@ -7,6 +14,8 @@ from academy.catalogue.models import (  # noqa: F401
     Programme,
     ProgrammeModule,
 )
+from academy.enrolment.models import Enrolment  # noqa: F401
+from academy.mail.models import OutboxMessage  # noqa: F401
 from academy.providers.models import Provider  # noqa: F401
 from academy.search.models import SearchIndexPosition, SearchOutbox  # noqa: F401
 from academy.taxonomy.models import (  # noqa: F401

@@ -265,3 +265,139 @@ def indexed(app):
     sync = app.extensions["academy.search"]
     sync.mode = "inline"
     return sync
+
+
+# --- Accounts, enrolment and mail (issue 4) ---------------------------------------------------
+
+TEST_PASSWORD = "plum kettle rowing lantern"
+_password_hashes: dict[str, str] = {}
+
+
+@pytest.fixture
+def make_user(ctx):
+    """Create a confirmed account (``curator=True``, ``staff_of=provider`` for other roles).
+
+    The Argon2 hash of each password is computed once per test session: hashing is slow on
+    purpose, and many tests need many users.
+    """
+    import secrets
+
+    from academy.accounts.models import ProviderMembership, User
+    from academy.accounts.passwords import hash_password
+
+    def make(
+        email: str | None = None,
+        *,
+        name: str | None = None,
+        password: str = TEST_PASSWORD,
+        curator: bool = False,
+        staff_of: Provider | None = None,
+        admin: bool = False,
+        confirmed: bool = True,
+    ) -> User:
+        number = next(_numbers)
+        if password not in _password_hashes:
+            _password_hashes[password] = hash_password(password)
+        user = User(
+            email=(email or f"learner{number}@example.org").lower(),
+            name=name or f"Learner {number}",
+            password_hash=_password_hashes[password],
+            calendar_token=secrets.token_urlsafe(24),
+            email_confirmed_at=utcnow() if confirmed else None,
+            is_curator=curator,
+        )
+        if staff_of is not None:
+            user.memberships.append(ProviderMembership(provider=staff_of, is_admin=admin))
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login(app):
+    """``login(client, user)``: give ``client`` a logged-in session without the slow form.
+
+    It creates a real server-side session, exactly as the log-in page does.
+    """
+    from academy.accounts.security import start_session
+
+    def log_in(client, user) -> str:
+        with app.app_context():
+            token = start_session(db.session.merge(user))
+            db.session.commit()
+        with client.session_transaction() as session:
+            session.clear()
+            session["_user_id"] = token
+            session["_fresh"] = True
+        return token
+
+    return log_in
+
+
+@pytest.fixture
+def csrf(app):
+    """``csrf(client)`` returns a valid CSRF token for ``client``'s session, for POSTs."""
+    import secrets
+
+    from itsdangerous import URLSafeTimedSerializer
+
+    def token(client) -> str:
+        with client.session_transaction() as session:
+            raw = session.setdefault("csrf_token", secrets.token_hex(20))
+        return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    return token
+
+
+@pytest.fixture
+def mail_dir(app, tmp_path: Path) -> Path:
+    """Mail is written as files here (no SMTP server configured)."""
+    folder = tmp_path / "mail"
+    app.config.update(MAIL_SERVER=None, MAIL_FILE_DIR=str(folder))
+    return folder
+
+
+class SMTPCatcher:
+    """A real SMTP server (aiosmtpd) on a loopback port that keeps what it receives."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list = []
+        self.controller = None
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(app):
+    """An SMTP server the app is configured to use; ``.stop()``/``.start()`` to take it down."""
+    catcher = SMTPCatcher(free_port())
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=catcher.port, MAIL_TIMEOUT=5)
+    catcher.start()
+    yield catcher
+    catcher.stop()

@@ -1,0 +1,157 @@
+"""Account forms. Every field has a label, a length limit and a plain-English error."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from academy.accounts.models import REGULATORS
+from academy.accounts.passwords import MAX_LENGTH, password_problem
+from academy.accounts.services import EMAIL_PATTERN
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_line(value):
+    """Strip a one-line value of surrounding space and control characters (PostgreSQL refuses
+    NUL)."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL.sub("", value).replace("\r", " ").replace("\n", " ").strip()
+
+
+def clean_text(value):
+    """Like ``clean_line`` but keeps line breaks."""
+    if not isinstance(value, str):
+        return value
+    return _CONTROL.sub("", value).replace("\r\n", "\n").strip()
+
+
+def no_nul(value):
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def email_field(label: str = "Email address") -> EmailField:
+    return EmailField(
+        label,
+        filters=[clean_line],
+        validators=[
+            DataRequired("Enter your email address."),
+            Length(max=254, message="Email addresses are at most 254 characters."),
+            Regexp(EMAIL_PATTERN, message="Enter an email address like name@example.org."),
+        ],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+
+
+class NewPasswordMixin:
+    def validate_password(self, field) -> None:
+        problem = password_problem(
+            field.data or "",
+            email=getattr(getattr(self, "email", None), "data", "") or "",
+            name=getattr(getattr(self, "name", None), "data", "") or "",
+        )
+        if problem:
+            raise ValidationError(problem)
+
+
+def new_password_field(label: str = "Password") -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired("Enter a password."), Length(max=MAX_LENGTH)],
+        description="At least 10 characters. A few unrelated words make a strong password.",
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class RegisterForm(NewPasswordMixin, FlaskForm):
+    name = StringField(
+        "Full name",
+        filters=[clean_line],
+        validators=[DataRequired("Enter your name."), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    email = email_field()
+    password = new_password_field()
+
+
+class LoginForm(FlaskForm):
+    email = email_field()
+    password = PasswordField(
+        "Password",
+        filters=[no_nul],
+        validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = email_field()
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    password = new_password_field("New password")
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = new_password_field("New password")
+
+
+class ChangeEmailForm(FlaskForm):
+    email = email_field("New email address")
+    current_password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+def _optional_id(value):
+    """``""`` means not given; anything else must be a whole number (else the choice is refused)."""
+    if value in ("", None):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(
+        "Full name",
+        filters=[clean_line],
+        validators=[DataRequired("Enter your name."), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+    sector_id = SelectField("Sector", coerce=_optional_id)
+    profession_id = SelectField("Profession", coerce=_optional_id)
+    region_id = SelectField("Region", coerce=_optional_id)
+    employer = StringField(
+        "Employer (optional)",
+        filters=[clean_line],
+        validators=[Length(max=200)],
+        render_kw={"autocomplete": "organization"},
+    )
+    regulator = SelectField(
+        "Professional regulator (optional)",
+        choices=[SelectChoice(value, label) for value, label in REGULATORS.items()],
+    )
+
+    def set_choices(self, sectors, professions, regions) -> None:
+        for select, terms in (
+            (self.sector_id, sectors),
+            (self.profession_id, professions),
+            (self.region_id, regions),
+        ):
+            select.choices = [SelectChoice("", "Not given")] + [
+                SelectChoice(t.id, t.name) for t in terms
+            ]

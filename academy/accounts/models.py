@@ -1,0 +1,146 @@
+"""People: accounts, their server-side sessions, provider memberships, login attempts, reset links.
+
+A learner's record belongs to the learner, not an employer: employer and regulator are optional
+profile fields, and nothing here depends on them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from academy.db_types import UTCDateTime, utcnow
+from academy.extensions import db
+from academy.providers.models import Provider
+from academy.taxonomy.models import Profession, Region, Sector
+
+REGULATORS = {
+    "": "None",
+    "nmc": "NMC (Nursing and Midwifery Council)",
+    "hcpc": "HCPC (Health and Care Professions Council)",
+    "swe": "Social Work England",
+    "gmc": "GMC (General Medical Council)",
+}
+
+
+class User(UserMixin, db.Model):
+    """Someone with an account. Everyone is a learner; staff and curators have more rights.
+
+    ``get_id`` returns the token of the server-side session this object was loaded through (set
+    by ``accounts.sessions``), never the database id: logging out deletes that session row, so a
+    replayed cookie names a session that no longer exists.
+    """
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("regulator IN ('', 'nmc', 'hcpc', 'swe', 'gmc')", name="regulator_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_curator: Mapped[bool] = mapped_column(Boolean, default=False)
+    sector_id: Mapped[int | None] = mapped_column(ForeignKey("sectors.id"))
+    profession_id: Mapped[int | None] = mapped_column(ForeignKey("professions.id"))
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    employer: Mapped[str] = mapped_column(String(200), default="")
+    regulator: Mapped[str] = mapped_column(String(10), default="")
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sector: Mapped[Sector | None] = relationship()
+    profession: Mapped[Profession | None] = relationship()
+    region: Mapped[Region | None] = relationship()
+    memberships: Mapped[list[ProviderMembership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    session_token = None  # set per request by accounts.security; not a column
+
+    def get_id(self) -> str | None:  # Flask-Login stores this in the session cookie
+        return self.session_token
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+    @property
+    def staff_provider_ids(self) -> set[int]:
+        return {m.provider_id for m in self.memberships}
+
+    def is_staff_of(self, provider_id: int) -> bool:
+        return provider_id in self.staff_provider_ids
+
+    @property
+    def regulator_name(self) -> str:
+        return REGULATORS.get(self.regulator, "None")
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+class ProviderMembership(db.Model):
+    """``user`` works for ``provider`` (provider staff); admins manage the provider's staff."""
+
+    __tablename__ = "provider_memberships"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("providers.id", ondelete="CASCADE"), primary_key=True
+    )
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    provider: Mapped[Provider] = relationship()
+
+
+class AuthSession(db.Model):
+    """One logged-in browser. The cookie holds the token; only its SHA-256 is stored."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class LoginAttempt(db.Model):
+    """A failed log-in, kept in the database so that the limit holds across workers."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "attempted_at"),
+        Index("ix_login_attempts_address_at", "address", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PasswordReset(db.Model):
+    """An emailed reset link: it expires at ``expires_at`` and works once (``used_at``)."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

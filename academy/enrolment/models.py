@@ -1,0 +1,75 @@
+"""A learner's place (or wait, or request) in a cohort."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from academy.accounts.models import User
+from academy.catalogue.models import Cohort, CohortSession
+from academy.db_types import UTCDateTime, utcnow
+from academy.extensions import db
+
+#: enrolled: holds one of the cohort's seats (counted in ``Cohort.seats_taken``);
+#: waitlisted: waits for a seat, first come first served; requested: asked for a place without
+#: the prerequisites and waits for the provider's decision; declined: the provider said no;
+#: withdrawn: left the cohort, the waitlist or the request; completed: recorded by the provider.
+STATUSES = ("enrolled", "waitlisted", "requested", "declined", "withdrawn", "completed")
+ACTIVE_STATUSES = ("enrolled", "waitlisted", "requested", "completed")
+
+
+class Enrolment(db.Model):
+    """One learner in one cohort: a single row per pair, whatever happens to it over time."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        UniqueConstraint("user_id", "cohort_id", name="uq_enrolments_user_cohort"),
+        CheckConstraint(
+            "status IN ('enrolled', 'waitlisted', 'requested', 'declined', 'withdrawn',"
+            " 'completed')",
+            name="status_valid",
+        ),
+        Index("ix_enrolments_cohort_status", "cohort_id", "status", "queued_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohorts.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    #: when the learner joined the waitlist (or asked): the waitlist is served in this order
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    access_needs: Mapped[str] = mapped_column(Text, default="")
+    request_reason: Mapped[str] = mapped_column(Text, default="")
+    withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+    cohort: Mapped[Cohort] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Enrolment {self.id} {self.status}>"
+
+
+@event.listens_for(CohortSession, "before_update")
+def _raise_sequence(mapper, connection, target: CohortSession) -> None:
+    """Raise a session's iCalendar SEQUENCE whenever its dates change, whoever changes them, so
+    calendar apps replace the old event (RFC 5545 3.8.7.4)."""
+    state = inspect(target)
+    if state.attrs.starts_at.history.has_changes() or state.attrs.ends_at.history.has_changes():
+        target.sequence = (target.sequence or 0) + 1
