@@ -21,6 +21,7 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed --if-empty
+	$(BIN)/flask search sync
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 ## Set up and run the whole suite, lint included (TEST_DATABASE_URL selects PostgreSQL)

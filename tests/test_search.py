@@ -426,3 +426,9 @@ def test_an_index_of_an_older_schema_is_rebuilt_by_sync(app, tmp_path, make_cour
     report = indexer.sync(store, db.engine)
     assert report.rebuilt and store.current_generation() != generation
     assert match_text(store, "schema").ranked_ids
+
+
+def test_search_before_the_index_exists_says_so(client, make_course):
+    make_course("Not yet indexed")
+    html = client.get("/courses", query_string={"q": "indexed"}).get_data(as_text=True)
+    assert "Search is being prepared" in html
