@@ -432,3 +432,17 @@ def test_search_before_the_index_exists_says_so(client, make_course):
     make_course("Not yet indexed")
     html = client.get("/courses", query_string={"q": "indexed"}).get_data(as_text=True)
     assert "Search is being prepared" in html
+
+
+def test_a_held_index_lock_never_blocks_or_fails_a_request(client, indexed, make_course):
+    make_course("First course")
+    store = get_store()
+    with store.writer(store.current_generation()) as held:  # another process is writing
+        assert held is not None
+        course = make_course("Committed while the index is locked")
+        assert indexer.sync(store, db.engine).busy
+        response = client.get("/courses", query_string={"q": "committed locked"})
+        assert response.status_code == 200
+        held.cancel()
+    indexer.sync(store, db.engine)  # the holder (or the next pass) applies it
+    assert match_text(store, "committed locked").ranked_ids == [course.id]
