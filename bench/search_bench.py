@@ -46,38 +46,57 @@ from academy.taxonomy.models import TERM_MODELS  # noqa: E402
 SEED = 20261125
 
 
-def vocabulary() -> tuple[list[str], list[str]]:
-    """Realistic words: every word of the seed catalogue's course texts (with their natural
-    frequencies), and the words of its titles that a learner might search for."""
-    import re
+class Corpus:
+    """Real text to build synthetic courses from: the seed catalogue's courses and, when present
+    beside the project, the public catalogues in ``../shared/data`` (read in place, never copied).
 
-    import yaml
-    from whoosh.analysis import STOP_WORDS
+    Courses are assembled from real titles and real sentences, so word frequencies and the spread
+    of topics are those of real catalogues rather than of a small repeated vocabulary.
+    """
 
-    words: list[str] = []
-    title_words: set[str] = set()
-    for path in sorted((ROOT / "seed" / "courses").glob("*.yaml")):
-        for course in yaml.safe_load(path.read_text())["courses"]:
-            for field in ("title", "summary", "description"):
-                words += re.findall(r"[A-Za-z][a-z]{2,}", course.get(field) or "")
-            title_words.update(
-                w.lower() for w in re.findall(r"[A-Za-z]{4,}", course["title"])
-                if w.lower() not in STOP_WORDS
-            )  # fmt: skip
-    return words, sorted(title_words)
+    def __init__(self) -> None:
+        import csv
+        import re
+
+        import yaml
+        from whoosh.analysis import STOP_WORDS
+
+        self.titles: list[str] = []
+        self.sentences: list[str] = []
+        texts: list[tuple[str, str]] = []
+        for path in sorted((ROOT / "seed" / "courses").glob("*.yaml")):
+            for course in yaml.safe_load(path.read_text())["courses"]:
+                texts.append((course["title"], f"{course.get('summary', '')} "
+                              f"{course.get('description', '')}"))  # fmt: skip
+        shared = ROOT.parent / "shared" / "data"
+        sources = (("edx_courses.csv", "title", ("summary", "course_description")),
+                   ("uiuc_courses.csv", "Name", ("Description",)))  # fmt: skip
+        for name, title_column, text_columns in sources:
+            if (shared / name).exists():
+                with (shared / name).open(encoding="utf-8", newline="") as handle:
+                    for row in csv.DictReader(handle):
+                        texts.append((row[title_column], " ".join(row[c] for c in text_columns)))
+        seen_titles: set[str] = set()
+        for title, body in texts:
+            title = " ".join(title.split())
+            if title and title not in seen_titles:
+                seen_titles.add(title)
+                self.titles.append(title)
+            for sentence in re.split(r"(?<=[.!?])\s+", " ".join(body.split())):
+                if 20 <= len(sentence) <= 400 and sentence != "NA":
+                    self.sentences.append(sentence)
+        words = {w.lower() for t in self.titles for w in re.findall(r"[A-Za-z]{4,}", t)}
+        self.query_words = sorted(words - set(STOP_WORDS))
 
 
-def sentence(rng: random.Random, words: list[str], low: int, high: int) -> str:
-    return " ".join(rng.choice(words) for _ in range(rng.randint(low, high)))
-
-
-def build_catalogue(size: int, words: list[str]) -> None:
+def build_catalogue(size: int, corpus: Corpus) -> None:
     rng = random.Random(SEED + size)
+    words = [w for t in corpus.titles[:2000] for w in t.split()]
     seed_taxonomy(ROOT / "seed")
     terms = {kind: list(db.session.scalars(select(model))) for kind, model in TERM_MODELS.items()}
     db.session.execute(
         insert(Provider),
-        [{"slug": f"provider-{n}", "name": f"{sentence(rng, words, 2, 3)} Trust",
+        [{"slug": f"provider-{n}", "name": f"{' '.join(rng.sample(words, 2))} Trust",
           "description": ""} for n in range(max(15, size // 200))],
     )  # fmt: skip
     provider_ids = list(db.session.scalars(select(Provider.id)))
@@ -89,9 +108,9 @@ def build_catalogue(size: int, words: list[str]) -> None:
                 "slug": f"course-{n}",
                 "provider_id": rng.choice(provider_ids),
                 "reference": f"REF-{n}",
-                "title": sentence(rng, words, 3, 7).capitalize(),
-                "summary": sentence(rng, words, 12, 25),
-                "description": sentence(rng, words, 30, 70),
+                "title": rng.choice(corpus.titles)[:250],
+                "summary": rng.choice(corpus.sentences),
+                "description": " ".join(rng.sample(corpus.sentences, rng.randint(2, 5))),
                 "who_its_for": "",
                 "entry_requirements": "",
                 "where_next": "",
@@ -200,10 +219,8 @@ def timed(fn, *args) -> float:
     return time.perf_counter() - started
 
 
-def run(
-    size: int, queries: int, vocab: tuple[list[str], list[str]], procs: int, out: list[str]
-) -> None:
-    words, query_words = vocab
+def run(size: int, queries: int, corpus: Corpus, procs: int, out: list[str]) -> None:
+    query_words = corpus.query_words
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({
             "DATABASE_URL": f"sqlite:///{tmp}/bench.sqlite3", "SECRET_KEY": "bench",
@@ -212,7 +229,7 @@ def run(
         with app.app_context():
             db.create_all()
             started = time.perf_counter()
-            build_catalogue(size, words)
+            build_catalogue(size, corpus)
             generated = time.perf_counter() - started
             store = get_store()
             rebuild_seconds = timed(indexer.rebuild, store, db.engine)
@@ -273,13 +290,14 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--procs", type=int, default=2)
     args = parser.parse_args()
-    words = vocabulary()
+    corpus = Corpus()
     out: list[str] = []
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.platform()}, "
-          f"Python {platform.python_version()}, {args.queries} distinct queries per size",
+          f"Python {platform.python_version()}, {args.queries} distinct queries per size, "
+          f"text from {len(corpus.titles):,} real titles and {len(corpus.sentences):,} sentences",
           flush=True)  # fmt: skip
     for size in (int(s) for s in args.sizes.split(",")):
-        run(size, args.queries, words, args.procs, out)
+        run(size, args.queries, corpus, args.procs, out)
 
 
 if __name__ == "__main__":
