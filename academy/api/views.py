@@ -50,15 +50,11 @@ def course_summary(course: Course, next_start: datetime | None) -> dict[str, Any
 
 @bp.get("/courses")
 def courses():
-    filters, notices, slugs = browsing.parse_filters(
-        request.args, current_app.config["COURSES_PER_PAGE"]
-    )
-    terms = browsing.load_terms(slugs.get("provider"))
-    filters = browsing.resolve_filters(filters, slugs, terms, notices)
     try:
-        result = browsing.browse(filters, terms)
+        result, _terms = browsing.browse_args(request.args, current_app.config["COURSES_PER_PAGE"])
     except browsing.PageOutOfRange:
         abort(404, description="There is no such page of results.")
+    filters = result.filters
     facets = {
         facet.name: [
             {"slug": v.term.slug, "name": v.term.name, "count": v.count} for v in facet.values
@@ -85,7 +81,7 @@ def courses():
             "facets": facets,
             "suggestion": match.suggestion if match else None,
             "corrected_from": match.corrected_from if match else None,
-            "notices": notices,
+            "notices": result.notices,
         }
     )
 

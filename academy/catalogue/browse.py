@@ -460,3 +460,17 @@ def _check_page(filters: Filters, total: int) -> None:
     pages = max(1, math.ceil(total / filters.per_page))
     if filters.page < 1 or filters.page > pages:
         raise PageOutOfRange(filters.page)
+
+
+def browse_args(args: Mapping[str, str], default_per_page: int = 20) -> tuple[BrowseResult, Terms]:
+    """Browse with filters read from URL parameters (the page and the API share this).
+
+    Odd values become notices on the result; never raises for any input except
+    :raise PageOutOfRange: when the page asked for is past the last.
+    """
+    filters, notices, slugs = parse_filters(args, default_per_page)
+    terms = load_terms(slugs.get("provider"))
+    filters = resolve_filters(filters, slugs, terms, notices)
+    result = browse(filters, terms)
+    result.notices = notices
+    return result, terms

@@ -18,20 +18,14 @@ bp = Blueprint("catalogue", __name__)
 
 @bp.get("/courses")
 def course_list():
-    filters, notices, slugs = browsing.parse_filters(
-        request.args, current_app.config["COURSES_PER_PAGE"]
-    )
-    terms = browsing.load_terms(slugs.get("provider"))
-    filters = browsing.resolve_filters(filters, slugs, terms, notices)
     try:
-        result = browsing.browse(filters, terms)
+        result, terms = browsing.browse_args(request.args, current_app.config["COURSES_PER_PAGE"])
     except browsing.PageOutOfRange:
         abort(404)
-    result.notices = notices
     return render_template(
         "catalogue/list.html",
         result=result,
-        filters=filters,
+        filters=result.filters,
         terms=terms,
         sorts=browsing.SORTS,
         per_page_choices=browsing.PER_PAGE_CHOICES,
