@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from whoosh.analysis import (
     CharsetFilter,
     LowercaseFilter,
@@ -18,11 +20,16 @@ from academy.catalogue.models import Course
 TOKEN_PATTERN = r"\w+"
 
 
+@cache
 def plain_analyzer():
-    """Lower-cased, accent-folded words, no stemming: used for spelling and synonym matching."""
+    """Lower-cased, accent-folded words, no stemming: used for spelling and synonym matching.
+
+    Analysers are built once and shared: each call makes its own tokens, so threads may share.
+    """
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
 
 
+@cache
 def text_analyzer():
     """Words lower-cased, accent-folded, stop words dropped and English-stemmed."""
     return plain_analyzer() | StopFilter() | StemFilter()

@@ -13,6 +13,7 @@ from whoosh.searching import Searcher
 
 from academy.search.query import Unit, _analysed, any_of, parse, unit_query
 from academy.search.schema import text_analyzer
+from academy.search.spelling import spelling_for
 from academy.search.store import IndexStore
 
 
@@ -75,9 +76,9 @@ def _suggest(searcher: Searcher, text: str, units: list[Unit]) -> str | None:
         word = unit.single_word
         if word is None or searcher.doc_frequency("spell", word) > 0:
             continue
-        options = searcher.suggest("spell", word, limit=1, maxdist=2, prefix=1)
-        if options and options[0] != word:
-            corrected = _replace_word(corrected, unit.text, options[0])
+        option = spelling_for(searcher).suggest(word)
+        if option and option != word:
+            corrected = _replace_word(corrected, unit.text, option)
             changed = True
     return corrected if changed else None
 
