@@ -41,10 +41,19 @@ def _minimum_units(count: int) -> int:
     return 1 if count <= 2 else math.ceil(count / 2)
 
 
+def _course_ids(searcher: Searcher) -> list[int]:
+    """Course id by document number, read once per searcher (a per-generation structure)."""
+    ids = getattr(searcher, "_academy_course_ids", None)
+    if ids is None:
+        ids = [int(value) if value else 0 for value in searcher.reader().column_reader("id")]
+        searcher._academy_course_ids = ids
+    return ids
+
+
 def _rank(searcher: Searcher, units: list[Unit]) -> list[int]:
     if not units or searcher.doc_count() == 0:
         return []
-    ids = searcher.reader().column_reader("id")
+    ids = _course_ids(searcher)
     # With one unit every hit matches it; with more, count which units each document matches.
     per_unit = (
         [set(searcher.docs_for_query(unit_query(unit))) for unit in units] if len(units) > 1 else []
@@ -53,12 +62,12 @@ def _rank(searcher: Searcher, units: list[Unit]) -> list[int]:
     exact = _exact_titles(searcher, units)
     results = searcher.search(any_of(units), limit=None)
     scored: list[tuple[int, bool, float, int]] = []
-    for docnum, score in ((hit.docnum, hit.score) for hit in results):
+    for score, docnum in results.top_n:
         matched = sum(1 for docs in per_unit if docnum in docs) if per_unit else 1
         if matched >= needed:
             scored.append((matched, docnum in exact, score, docnum))
     scored.sort(key=lambda item: (-item[0], -item[1], -item[2]))
-    return [int(ids[docnum]) for *_rest, docnum in scored]
+    return [ids[docnum] for *_rest, docnum in scored]
 
 
 def _exact_titles(searcher: Searcher, units: list[Unit]) -> set[int]:
