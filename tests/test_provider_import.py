@@ -81,21 +81,27 @@ def test_the_report_comes_first_and_confirming_imports_for_review(
     )
 
 
-def test_bad_rows_import_nothing_and_are_listed_then_the_fixed_file_imports(
+def test_ten_thousand_rows_with_three_bad_import_nothing_then_fixed_import_all_then_unchanged(
     client, taxonomy, make_provider, make_user, login, csrf
 ):
     provider = make_provider()
     login(client, make_user(staff_of=provider))
-    response = upload(client, csrf, provider, rows(40, bad={7, 19, 33}))
+    response = upload(client, csrf, provider, rows(10_000, bad={7, 1900, 9333}))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "3 problems: nothing was imported" in page
-    for row in (8, 20, 34):  # the header is row 1
+    for row in (8, 1901, 9334):  # the header is row 1
         assert f"<td>{row}</td><td>step</td>" in page
     assert 'name="token"' not in page and course_count() == 0
-    fixed = upload(client, csrf, provider, rows(40)).get_data(as_text=True)
+    fixed = upload(client, csrf, provider, rows(10_000)).get_data(as_text=True)
+    assert re.search(r"<strong>10000</strong> new", fixed)
     confirm(client, csrf, provider, fixed)
-    assert course_count() == 40
+    assert course_count() == 10_000
+    again = upload(client, csrf, provider, rows(10_000)).get_data(as_text=True)
+    assert re.search(
+        r"<strong>0</strong> new, <strong>0</strong> changed, <strong>10000</strong>", again
+    )
+    assert 'name="token"' not in again  # nothing to import
 
 
 def test_a_windows_1252_file_with_curly_quotes_and_a_pound_sign(

@@ -91,6 +91,7 @@ def update_cohort(
     require_staff(user, cohort.course.provider)
     if cohort.is_cancelled:
         raise ProviderError("This cohort is cancelled.")
+    previous_capacity = cohort.capacity
     # The conditional update is the check: a learner taking a seat meanwhile cannot slip past.
     result = db.session.execute(
         update(Cohort)
@@ -104,23 +105,32 @@ def update_cohort(
             f"{cohort.seats_taken} places are already taken, so the capacity cannot be less"
             f" than {cohort.seats_taken}."
         )
-    before = {"is_online": cohort.is_online, "location": cohort.location}
+    before = {
+        "capacity": previous_capacity,
+        "is_online": cohort.is_online,
+        "location": cohort.location,
+        "enrolment_closes_at": cohort.enrolment_closes_at,
+    }
     cohort.is_online = is_online
     cohort.location = location or None
     cohort.enrolment_closes_at = enrolment_closes_at
     db.session.flush()
     promoted = enrolment_services.promote_waitlisted(cohort)
+    after = {
+        "capacity": capacity,
+        "is_online": is_online,
+        "location": location or None,
+        "enrolment_closes_at": enrolment_closes_at,
+    }
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if not changes:
+        return promoted
     audit.record(
         user,
         "cohort.edited",
         f"Edited the cohort {cohort.id} of {cohort.course.title}",
         course=cohort.course,
-        detail={
-            "cohort": cohort.id,
-            "capacity": capacity,
-            "before": before,
-            "promoted": len(promoted),
-        },
+        detail={"cohort": cohort.id, "changes": changes, "promoted": len(promoted)},
     )
     return promoted
 

@@ -82,8 +82,8 @@ def check_upload(user: User, provider: Provider, data: bytes) -> Checked:
     """
     require_staff(user, provider)
     plan = for_review(check_course_csv(data, provider))
-    if not plan.report.ok or not plan.rows:
-        return Checked(plan, None)
+    if not plan.report.ok or not (plan.report.new or plan.report.changed):
+        return Checked(plan, None)  # problems, or nothing would change: nothing to confirm
     _forget_old()
     token = secrets.token_urlsafe(24)
     _path(provider, token).write_bytes(data)

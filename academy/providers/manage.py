@@ -822,7 +822,7 @@ def import_courses(slug: str):
         )
     checked = imports.check_upload(current_user, provider, data)
     db.session.rollback()  # checking writes nothing; be sure of it
-    status = 200 if checked.token else 422
+    status = 422 if checked.plan.report.problems else 200
     return _import_page(provider, form, checked=checked, status=status)
 
 
