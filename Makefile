@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format seed clean bench
+.PHONY: install run test lint format seed clean bench bench-import
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: install lint
 ## Search benchmark: Whoosh against a minimal FTS5 baseline at 1k, 10k and 100k courses
 bench: install
 	$(BIN)/python bench/search_bench.py $(BENCH_ARGS)
+
+## CSV import benchmark: 10,000 rows through the provider's upload screen
+bench-import: install
+	$(BIN)/python bench/import_bench.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -48,13 +48,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy import accounts, cli, enrolment, errors, formatting, mail, search
     from academy.api.views import bp as api_bp
     from academy.catalogue.views import bp as catalogue_bp
+    from academy.curation.views import bp as curation_bp
     from academy.main.views import bp as main_bp
+    from academy.providers.manage import bp as manage_bp
     from academy.providers.views import bp as providers_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(providers_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(manage_bp)
+    app.register_blueprint(curation_bp)
     search.init_app(app)
     accounts.init_app(app)
     enrolment.init_app(app)

@@ -178,7 +178,7 @@ def seed_catalogue(seed_dir: Path, today: date | None = None) -> SeedReport:
     providers = {p.slug: p for p in db.session.scalars(select(Provider))}
     for entry in _read(seed_dir / "providers.yaml"):
         if entry["slug"] not in providers:
-            providers[entry["slug"]] = Provider(**entry)
+            providers[entry["slug"]] = Provider(**entry, verified_at=utcnow())
             db.session.add(providers[entry["slug"]])
             report.count("providers")
     db.session.flush()

@@ -27,6 +27,19 @@ LOGGED_IN = users(302, 200)  # anonymous visitors are sent to log in
 ONLY_A = (302, 200, 404, 404, 404, 404)  # learner A's own things: others get "not found"
 ONLY_A_POST = (302, 303, 404, 404, 404, 404)
 
+
+def staff_x(code: int) -> tuple[int, ...]:
+    """Only provider X's (admin) staff member gets ``code``; other people are refused."""
+    return (302, 403, 403, code, 403, 403)
+
+
+def curator(code: int) -> tuple[int, ...]:
+    return (302, 403, 403, 403, 403, code)
+
+
+STAFF_X = staff_x(200)
+CURATOR = curator(200)
+
 # (endpoint, method): (path, expected codes for ROLES in order)
 ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("main.home", "GET"): ("/", OPEN),
@@ -73,19 +86,120 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
         "/provider/cohorts/{cohort}/learners",
         (302, 403, 403, 200, 403, 403),
     ),
+    # Provider screens: X's admin only; Y's staff, learners and curators are refused.
+    ("manage.dashboard", "GET"): ("/provider", LOGGED_IN),
+    ("manage.new_organisation", "GET"): ("/provider/new", LOGGED_IN),
+    ("manage.new_organisation", "POST"): ("/provider/new", users(302, 422)),
+    ("manage.accept_invitation", "GET"): ("/provider/invitations/not-a-token", users(302, 400)),
+    ("manage.accept_invitation", "POST"): ("/provider/invitations/not-a-token", users(302, 400)),
+    ("manage.organisation", "GET"): ("/provider/{provider}", STAFF_X),
+    ("manage.edit_organisation", "GET"): ("/provider/{provider}/details", STAFF_X),
+    ("manage.edit_organisation", "POST"): ("/provider/{provider}/details", staff_x(422)),
+    ("manage.members", "GET"): ("/provider/{provider}/members", STAFF_X),
+    ("manage.invite", "POST"): ("/provider/{provider}/members/invite", staff_x(422)),
+    # X's only admin may neither demote nor remove themselves: refused, nothing changes
+    ("manage.toggle_admin", "POST"): (
+        "/provider/{provider}/members/{staff_x_id}/admin",
+        staff_x(303),
+    ),
+    ("manage.remove_member", "GET"): ("/provider/{provider}/members/{staff_x_id}/remove", STAFF_X),
+    ("manage.remove_member", "POST"): (
+        "/provider/{provider}/members/{staff_x_id}/remove",
+        staff_x(303),
+    ),
+    ("manage.new_course", "GET"): ("/provider/{provider}/courses/new", STAFF_X),
+    ("manage.new_course", "POST"): ("/provider/{provider}/courses/new", staff_x(422)),
+    ("manage.course", "GET"): ("/provider/{provider}/courses/{course_id}", STAFF_X),
+    ("manage.edit_course", "GET"): ("/provider/{provider}/courses/{course_id}/edit", STAFF_X),
+    ("manage.edit_course", "POST"): (
+        "/provider/{provider}/courses/{course_id}/edit",
+        staff_x(422),
+    ),
+    ("manage.preview_course", "GET"): (
+        "/provider/{provider}/courses/{course_id}/preview",
+        STAFF_X,
+    ),
+    ("manage.submit_course", "POST"): (
+        "/provider/{provider}/courses/{course_id}/submit",
+        staff_x(303),
+    ),
+    ("manage.archive_course", "GET"): (
+        "/provider/{provider}/courses/{spare_course_id}/archive",
+        STAFF_X,
+    ),
+    ("manage.archive_course", "POST"): (
+        "/provider/{provider}/courses/{spare_course_id}/archive",
+        staff_x(303),
+    ),
+    ("manage.new_cohort", "GET"): (
+        "/provider/{provider}/courses/{course_id}/cohorts/new",
+        STAFF_X,
+    ),
+    ("manage.new_cohort", "POST"): (
+        "/provider/{provider}/courses/{course_id}/cohorts/new",
+        staff_x(422),
+    ),
+    ("manage.cohort", "GET"): ("/provider/{provider}/cohorts/{cohort}", STAFF_X),
+    ("manage.cohort_csv", "GET"): ("/provider/{provider}/cohorts/{cohort}/learners.csv", STAFF_X),
+    ("manage.edit_cohort", "GET"): ("/provider/{provider}/cohorts/{cohort}/edit", STAFF_X),
+    ("manage.edit_cohort", "POST"): ("/provider/{provider}/cohorts/{cohort}/edit", staff_x(303)),
+    ("manage.add_session", "POST"): (
+        "/provider/{provider}/cohorts/{cohort}/sessions",
+        staff_x(422),
+    ),
+    ("manage.move_session", "GET"): (
+        "/provider/{provider}/cohorts/{cohort}/sessions/{session}",
+        STAFF_X,
+    ),
+    ("manage.move_session", "POST"): (
+        "/provider/{provider}/cohorts/{cohort}/sessions/{session}",
+        staff_x(422),
+    ),
+    ("manage.cancel_cohort", "GET"): (
+        "/provider/{provider}/cohorts/{spare_course_cohort}/cancel",
+        STAFF_X,
+    ),
+    ("manage.cancel_cohort", "POST"): (
+        "/provider/{provider}/cohorts/{spare_course_cohort}/cancel",
+        staff_x(303),
+    ),
+    ("manage.decide", "POST"): (
+        "/provider/{provider}/cohorts/{cohort}/requests/{enrolment_a}",
+        staff_x(303),
+    ),
+    ("manage.mark", "POST"): ("/provider/{provider}/cohorts/{cohort}/marks", staff_x(303)),
+    ("manage.import_template", "GET"): ("/provider/import-template.csv", OPEN),
+    ("manage.import_guide", "GET"): ("/provider/import-guide.txt", OPEN),
+    ("manage.import_courses", "GET"): ("/provider/{provider}/import", STAFF_X),
+    ("manage.import_courses", "POST"): ("/provider/{provider}/import", staff_x(422)),
+    ("manage.confirm_import", "POST"): ("/provider/{provider}/import/confirm", staff_x(303)),
+    # Curators only.
+    ("curation.queue", "GET"): ("/curation", CURATOR),
+    ("curation.review", "GET"): ("/curation/courses/{course_id}", CURATOR),
+    ("curation.approve", "POST"): ("/curation/courses/{course_id}/approve", curator(303)),
+    ("curation.reject", "POST"): ("/curation/courses/{course_id}/reject", curator(422)),
+    ("curation.unpublish", "POST"): ("/curation/courses/{course_id}/unpublish", curator(422)),
+    ("curation.providers", "GET"): ("/curation/providers", CURATOR),
+    ("curation.verify", "POST"): ("/curation/providers/{provider_id}/verify", curator(303)),
+    ("curation.taxonomy", "GET"): ("/curation/taxonomy", CURATOR),
+    ("curation.add_term", "POST"): ("/curation/taxonomy/sectors", curator(303)),
+    ("curation.change_term", "POST"): ("/curation/taxonomy/sectors/{sector_id}", curator(400)),
+    ("curation.audit_log", "GET"): ("/curation/audit", CURATOR),
 }
 
 
 @pytest.fixture
-def world(app, make_provider, make_course, make_cohort, make_user):
-    """Two providers, a course of X's with cohorts, and a user per role; A has two places."""
+def world(app, taxonomy, make_provider, make_course, make_cohort, make_user):
+    """Two providers, courses of X's with cohorts, and a user per role; A has two places."""
     x, y = make_provider("Provider X"), make_provider("Provider Y")
     course = make_course(provider=x)
+    spare_course = make_course(provider=x)
+    spare_course_cohort = make_cohort(spare_course)
     cohort, other, spare = (make_cohort(course, capacity=5) for _ in range(3))
     people = {
         "learner_a": make_user(),
         "learner_b": make_user(),
-        "staff_x": make_user(staff_of=x),
+        "staff_x": make_user(staff_of=x, admin=True),
         "staff_y": make_user(staff_of=y),
         "curator": make_user(curator=True),
     }
@@ -99,6 +213,12 @@ def world(app, make_provider, make_course, make_cohort, make_user):
             "course": course.slug,
             "course_id": course.id,
             "provider": x.slug,
+            "provider_id": x.id,
+            "spare_course_id": spare_course.id,
+            "spare_course_cohort": spare_course_cohort.id,
+            "session": cohort.sessions[0].id,
+            "staff_x_id": people["staff_x"].id,
+            "sector_id": next(iter(taxonomy["sectors"].values())).id,
             "cohort": cohort.id,
             "spare_cohort": spare.id,
             "enrolment_a": enrolment_a.id,

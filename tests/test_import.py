@@ -544,14 +544,27 @@ def test_text_is_normalised_and_nul_never_reaches_the_database(provider):
     assert course.credit_level == "RQF 6"
 
 
-def test_non_utf8_bytes_import_nothing(provider):
-    data = make_csv([BASE]) + "ZZ,Caf\u00e9,1\n".encode("cp1252")
+def test_windows_1252_bytes_are_read_as_such_and_said(provider):
+    data = make_csv([BASE]) + "ZZ,Caf\u00e9 \u201crelational\u201d \u00a350,1\n".encode("cp1252")
+    report = import_course_csv(data, provider)
+    assert report.ok and report.applied and report.encoding == "windows-1252"
+    assert any("Windows-1252" in notice.message for notice in report.notices)
+    assert courses_of(provider)["ZZ"].title == "Caf\u00e9 \u201crelational\u201d \u00a350"
+
+
+def test_bytes_neither_utf8_nor_windows_1252_import_nothing(provider):
+    data = make_csv([BASE]) + b"ZZ,Caf\x81,1\n"
     report = import_course_csv(data, provider, skip_bad_rows=True)
     problem = only_problem(report)
     assert problem.row is None
     assert "not UTF-8" in problem.message and "line 3" in problem.message
-    assert "0xE9" in problem.message
+    assert "0x81" in problem.message
     assert not report.applied and course_count() == 0
+
+
+def test_binary_files_are_called_what_they_are(provider):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256))
+    assert "not a CSV file" in only_problem(import_course_csv(png, provider)).message
 
 
 def test_utf16_file_is_explained(provider):
@@ -743,12 +756,12 @@ def test_cli_refuses_an_unusable_new_provider_slug(runner, taxonomy, template_fi
     assert "cannot be a provider slug" in result.output
 
 
-def test_cli_reports_a_non_utf8_file(runner, provider, tmp_path):
+def test_cli_reads_a_windows_1252_file_and_says_so(runner, provider, tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("reference,title,step\nA,Café,1\n".encode("cp1252"))
     result = runner.invoke(args=["courses", "import", str(path), "--provider", provider.slug])
-    assert result.exit_code == 1
-    assert "not UTF-8" in result.output and "Nothing was imported" in result.output
+    assert result.exit_code == 0
+    assert "Windows-1252" in result.output and "1 new" in result.output
 
 
 def test_match_key_ignores_case_punctuation_accents_and_and():

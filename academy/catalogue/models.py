@@ -98,6 +98,13 @@ class Course(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the course joined the curators' queue (submitted, or a published course edited);
+    #: ``None`` when nothing waits for a curator
+    review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: the curator's reason, shown to the provider, when the listing was last rejected
+    rejection_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: the listing's fields as last approved (JSON), so curators see what changed since
+    approved_snapshot: Mapped[str | None] = mapped_column(Text)
 
     provider: Mapped[Provider] = relationship()
     step: Mapped[Step] = relationship()
@@ -200,6 +207,7 @@ class Cohort(db.Model):
             "seats_taken >= 0 AND seats_taken <= capacity", name="seats_within_capacity"
         ),
         CheckConstraint("is_online OR location IS NOT NULL", name="online_or_located"),
+        CheckConstraint("status IN ('scheduled', 'cancelled')", name="status_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -209,6 +217,8 @@ class Cohort(db.Model):
     enrolment_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_online: Mapped[bool] = mapped_column(Boolean, default=False)
     location: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="scheduled", server_default="scheduled")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     course: Mapped[Course] = relationship(back_populates="cohorts")
@@ -221,6 +231,10 @@ class Cohort(db.Model):
     @property
     def places_left(self) -> int:
         return self.capacity - self.seats_taken
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
 
     @property
     def is_full(self) -> bool:

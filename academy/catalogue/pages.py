@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import selectinload
 
 from academy.catalogue.models import Cohort, Course, Programme, ProgrammeModule
@@ -40,11 +40,20 @@ def get_public_course_by_id(course_id: int, now: datetime | None = None) -> Cour
     return _course_page(Course.id == course_id, now)
 
 
-def _course_page(condition, now: datetime | None) -> CoursePage:
+def get_course_preview(course_id: int, now: datetime | None = None) -> CoursePage:
+    """The course page as learners will see it once published, whatever its status (for its
+    provider's staff and curators; the caller checks who may look).
+
+    :raise 404: if there is no such course.
+    """
+    return _course_page(Course.id == course_id, now, public=False)
+
+
+def _course_page(condition, now: datetime | None, *, public: bool = True) -> CoursePage:
     now = now or utcnow()
     course = db.session.scalar(
         select(Course)
-        .where(condition, is_public())
+        .where(condition, is_public() if public else true())
         .options(
             selectinload(Course.provider),
             selectinload(Course.step),
@@ -66,7 +75,7 @@ def _course_page(condition, now: datetime | None) -> CoursePage:
     if course is None:
         abort(404)
     upcoming = sorted(
-        (c for c in course.cohorts if c.starts_at and c.starts_at > now),
+        (c for c in course.cohorts if c.starts_at and c.starts_at > now and not c.is_cancelled),
         key=lambda c: c.starts_at,
     )
     return CoursePage(

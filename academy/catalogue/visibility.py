@@ -23,6 +23,7 @@ def cohort_starts() -> Select:
             func.min(CohortSession.starts_at).label("starts_at"),
         )
         .join(CohortSession, CohortSession.cohort_id == Cohort.id)
+        .where(Cohort.status == "scheduled")
         .group_by(Cohort.id, Cohort.course_id)
     )
 

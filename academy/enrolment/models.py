@@ -24,8 +24,19 @@ from academy.extensions import db
 #: enrolled: holds one of the cohort's seats (counted in ``Cohort.seats_taken``);
 #: waitlisted: waits for a seat, first come first served; requested: asked for a place without
 #: the prerequisites and waits for the provider's decision; declined: the provider said no;
-#: withdrawn: left the cohort, the waitlist or the request; completed: recorded by the provider.
-STATUSES = ("enrolled", "waitlisted", "requested", "declined", "withdrawn", "completed")
+#: withdrawn: left the cohort, the waitlist or the request; completed: recorded by the provider;
+#: not_completed: the provider recorded that the learner did not complete; cancelled: the
+#: provider cancelled the cohort.
+STATUSES = (
+    "enrolled",
+    "waitlisted",
+    "requested",
+    "declined",
+    "withdrawn",
+    "completed",
+    "not_completed",
+    "cancelled",
+)
 ACTIVE_STATUSES = ("enrolled", "waitlisted", "requested", "completed")
 
 
@@ -37,7 +48,7 @@ class Enrolment(db.Model):
         UniqueConstraint("user_id", "cohort_id", name="uq_enrolments_user_cohort"),
         CheckConstraint(
             "status IN ('enrolled', 'waitlisted', 'requested', 'declined', 'withdrawn',"
-            " 'completed')",
+            " 'completed', 'not_completed', 'cancelled')",
             name="status_valid",
         ),
         Index("ix_enrolments_cohort_status", "cohort_id", "status", "queued_at"),
@@ -57,6 +68,9 @@ class Enrolment(db.Model):
     enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the provider marked the learner as having attended
+    attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_message: Mapped[str] = mapped_column(Text, default="", server_default="")
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -70,7 +70,12 @@ def closes_at(cohort: Cohort) -> datetime | None:
 
 def is_open(cohort: Cohort, now: datetime | None = None) -> bool:
     deadline = closes_at(cohort)
-    return deadline is not None and (now or utcnow()) < deadline and cohort.course.is_published
+    return (
+        deadline is not None
+        and (now or utcnow()) < deadline
+        and cohort.course.is_published
+        and not cohort.is_cancelled
+    )
 
 
 def completed_course_ids(user: User) -> set[int]:
@@ -527,6 +532,10 @@ def my_learning(user: User, now: datetime | None = None) -> Learning:
             (learning.finished if ended else learning.upcoming).append(row)
         elif row.status in ("requested", "declined"):
             learning.requested.append(row)
+        elif row.status == "not_completed":
+            learning.finished.append(row)
+        elif row.status == "cancelled":
+            learning.withdrawn.append(row)
         else:
             getattr(learning, row.status).append(row)
     learning.positions = waitlist_positions([e.id for e in learning.waitlisted])

@@ -119,9 +119,15 @@ def request_place(cohort_id: int):
 @bp.get("/my-learning")
 @login_required
 def my_learning():
+    from academy.providers.cohorts import learner_records
+
     learning = services.my_learning(current_user)
     return render_template(
-        "enrolment/my_learning.html", learning=learning, now=utcnow(), reset_form=EmptyForm()
+        "enrolment/my_learning.html",
+        learning=learning,
+        records=learner_records(current_user),
+        now=utcnow(),
+        reset_form=EmptyForm(),
     )
 
 

@@ -40,10 +40,11 @@ from academy.catalogue.slugs import make_unique_slug
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.imports.text import (
+    WINDOWS_1252_NOTICE,
     UndecodableFile,
     clean_line,
     clean_text,
-    decode_csv_bytes,
+    decode_csv,
     header_key,
     match_key,
 )
@@ -174,6 +175,7 @@ class ImportReport:
     rows: int = 0
     skipped_rows: list[int] = field(default_factory=list)
     applied: bool = False
+    encoding: str = "utf-8"
 
     @property
     def ok(self) -> bool:
@@ -274,10 +276,13 @@ def check_course_csv(data: bytes, provider: Provider) -> CourseImport:
     report = ImportReport()
     plan = CourseImport(provider=provider, report=report)
     try:
-        text = decode_csv_bytes(data)
+        text, encoding = decode_csv(data)
     except UndecodableFile as error:
         report.problems.append(Problem(None, None, str(error)))
         return plan
+    report.encoding = encoding
+    if encoding == "windows-1252":
+        report.notices.append(Problem(None, None, WINDOWS_1252_NOTICE))
     table = _read_table(text, report)
     if table is None:
         return plan

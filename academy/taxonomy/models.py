@@ -3,9 +3,12 @@ curators may change without breaking any link."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import CheckConstraint, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from academy.db_types import UTCDateTime
 from academy.extensions import db
 
 
@@ -16,6 +19,12 @@ class TermMixin:
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: a retired term stays on the courses that have it but cannot be chosen for others
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_retired(self) -> bool:
+        return self.retired_at is not None
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.slug}>"

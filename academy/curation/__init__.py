@@ -1,0 +1,1 @@
+"""Curators: the review queue, provider verification, the taxonomy and the audit log."""

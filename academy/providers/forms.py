@@ -1,0 +1,307 @@
+"""Provider forms: organisation, invitation, course editor, cohort, session, marks, import.
+
+Every field has a label, a limit and a plain-English error; typed input is kept on error
+because the views re-render the same bound form.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    URLField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from academy.accounts.forms import clean_line, clean_text, email_field
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes: easier than a multiple select on a phone and with a keyboard."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _int_or_none(value):
+    if value in ("", None):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+class OrganisationForm(FlaskForm):
+    name = StringField(
+        "Organisation name",
+        filters=[clean_line],
+        validators=[DataRequired("Enter the organisation's name."), Length(max=200)],
+    )
+    website = URLField(
+        "Website (optional)",
+        filters=[clean_line],
+        validators=[
+            Optional(),
+            Length(max=500),
+            URL(message="Enter a web address like https://example.org."),
+        ],
+    )
+    contact_email = email_field("Contact email address")
+    description = TextAreaField(
+        "Short description",
+        filters=[clean_text],
+        validators=[Length(max=2000)],
+        description="Optional. A few sentences about who you are and what you teach.",
+    )
+
+
+class InviteForm(FlaskForm):
+    email = email_field("Colleague's email address")
+    is_admin = BooleanField("Make them an admin of the organisation")
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: the button and its CSRF token are the confirmation."""
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason",
+        filters=[clean_text],
+        validators=[
+            DataRequired("Say why, so the provider knows what to change."),
+            Length(max=2000),
+        ],
+        description="The provider sees this.",
+    )
+
+
+class CourseForm(FlaskForm):
+    reference = StringField(
+        "Your reference",
+        filters=[clean_line],
+        validators=[DataRequired("Enter your reference for the course."), Length(max=80)],
+        description="Your own code for the course, such as KUF-AW-01. Imports match on it.",
+    )
+    title = StringField(
+        "Title", filters=[clean_line], validators=[DataRequired("Enter a title."), Length(max=300)]
+    )
+    summary = TextAreaField(
+        "Summary",
+        filters=[clean_text],
+        validators=[Length(max=1000)],
+        description="One or two sentences shown in search results.",
+    )
+    description = TextAreaField("Description", filters=[clean_text], validators=[Length(max=20000)])
+    who_its_for = TextAreaField("Who it's for", filters=[clean_text], validators=[Length(max=5000)])
+    entry_requirements = TextAreaField(
+        "Entry requirements", filters=[clean_text], validators=[Length(max=5000)]
+    )
+    where_next = TextAreaField("Where next", filters=[clean_text], validators=[Length(max=5000)])
+    step = SelectField(
+        "Escalator step",
+        coerce=_int_or_none,
+        validators=[DataRequired("Choose a step of the escalator.")],
+    )
+    delivery_mode = SelectField("Delivery mode", coerce=_int_or_none)
+    region = SelectField("Region", coerce=_int_or_none)
+    sectors = MultiCheckboxField(
+        "Sectors", coerce=int, description="Leave all unticked if the course suits every sector."
+    )
+    professions = MultiCheckboxField(
+        "Professions",
+        coerce=int,
+        description="Leave all unticked if the course suits every profession.",
+    )
+    principles = MultiCheckboxField("Charter principles it addresses", coerce=int)
+    prerequisites = SelectMultipleField(
+        "Prerequisites",
+        coerce=int,
+        description="Published courses, of any provider, a learner should complete first.",
+        render_kw={"size": 8},
+    )
+    duration_hours = DecimalField(
+        "Duration in hours (optional)",
+        places=None,
+        validators=[Optional(), NumberRange(min=0, max=10000, message="Enter 0 to 10,000 hours.")],
+    )
+    cpd_hours = DecimalField(
+        "CPD hours (optional)",
+        places=None,
+        validators=[Optional(), NumberRange(min=0, max=10000, message="Enter 0 to 10,000 hours.")],
+    )
+    credits = IntegerField(
+        "Academic credits (optional)",
+        validators=[Optional(), NumberRange(min=1, max=1000, message="Enter 1 to 1,000 credits.")],
+    )
+    credit_level = StringField(
+        "Credit level (optional)",
+        filters=[clean_line],
+        validators=[Length(max=40)],
+        description="For example RQF 6 or SCQF 9.",
+    )
+    cost_type = RadioField(
+        "Cost",
+        choices=[
+            SelectChoice("free", "Free"),
+            SelectChoice("funded", "Funded (free to eligible learners)"),
+            SelectChoice("fee", "A fee"),
+        ],
+        default="free",
+        validators=[DataRequired("Choose what the course costs.")],
+    )
+    fee = DecimalField(
+        "Fee in pounds",
+        places=2,
+        validators=[Optional(), NumberRange(min=0, max=100000, message="Enter £0 to £100,000.")],
+        description="Only when the course has a fee.",
+    )
+    lived_experience_codelivery = BooleanField("Co-delivered with people with lived experience")
+    external_url = URLField(
+        "Web page (optional)",
+        filters=[clean_line],
+        validators=[
+            Optional(),
+            Length(max=500),
+            URL(message="Enter a web address like https://example.org/course."),
+        ],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        # The fee is optional as a field (Optional stops its own checks), needed for a fee.
+        if self.cost_type.data == "fee" and self.fee.data is None and not self.fee.errors:
+            self.fee.errors = [*self.fee.errors, "Enter the fee, or choose another cost."]
+            valid = False
+        return valid
+
+    def model_values(self, terms: dict[str, dict[int, object]], courses: dict[int, object]):
+        """The values for ``academy.providers.courses`` (terms and courses as objects)."""
+        fee = self.fee.data if self.cost_type.data == "fee" else None
+        return {
+            "reference": self.reference.data,
+            "title": self.title.data,
+            "summary": self.summary.data or "",
+            "description": self.description.data or "",
+            "who_its_for": self.who_its_for.data or "",
+            "entry_requirements": self.entry_requirements.data or "",
+            "where_next": self.where_next.data or "",
+            "step": terms["steps"][self.step.data],
+            "delivery_mode": terms["delivery_modes"].get(self.delivery_mode.data),
+            "region": terms["regions"].get(self.region.data),
+            "sectors": [terms["sectors"][i] for i in self.sectors.data],
+            "professions": [terms["professions"][i] for i in self.professions.data],
+            "principles": [terms["principles"][i] for i in self.principles.data],
+            "prerequisites": [courses[i] for i in self.prerequisites.data],
+            "duration_hours": _float(self.duration_hours.data),
+            "cpd_hours": _float(self.cpd_hours.data),
+            "credits": self.credits.data,
+            "credit_level": self.credit_level.data or None,
+            "cost_type": self.cost_type.data,
+            "fee_pence": int(fee * 100) if fee is not None else None,
+            "lived_experience_codelivery": bool(self.lived_experience_codelivery.data),
+            "external_url": self.external_url.data or None,
+        }
+
+
+def _float(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
+class SessionTimesMixin:
+    date = DateField(
+        "Date",
+        validators=[DataRequired("Enter the date, like 2027-03-14.")],
+        description="UK time.",
+    )
+    start_time = TimeField(
+        "Starts at", validators=[DataRequired("Enter the start time, like 09:30.")]
+    )
+    end_time = TimeField("Ends at", validators=[DataRequired("Enter the end time, like 16:30.")])
+
+    def validate_end_time(self, field) -> None:
+        if self.start_time.data and field.data and field.data <= self.start_time.data:
+            raise ValidationError("The session must end after it starts.")
+
+
+class CohortPlaceMixin:
+    capacity = IntegerField(
+        "Places",
+        validators=[
+            DataRequired("Enter the number of places."),
+            NumberRange(min=1, max=10000, message="Enter 1 to 10,000 places."),
+        ],
+    )
+    is_online = BooleanField("Online")
+    location = StringField(
+        "Place or online link",
+        filters=[clean_line],
+        validators=[Length(max=300)],
+        description="The address, or the joining link for an online cohort.",
+    )
+    closes_on = DateField(
+        "Enrolment closes on (optional)",
+        validators=[Optional()],
+        description="Leave empty to close when the first session starts.",
+    )
+
+    def validate_location(self, field) -> None:
+        if not self.is_online.data and not field.data:
+            raise ValidationError("Enter where the cohort meets, or tick Online.")
+
+
+class CohortForm(CohortPlaceMixin, SessionTimesMixin, FlaskForm):
+    pass
+
+
+class CohortEditForm(CohortPlaceMixin, FlaskForm):
+    pass
+
+
+class SessionForm(SessionTimesMixin, FlaskForm):
+    pass
+
+
+class CancelCohortForm(FlaskForm):
+    message = TextAreaField(
+        "Message to learners (optional)",
+        filters=[clean_text],
+        validators=[Length(max=2000)],
+        description="Sent with the cancellation, for example to suggest another date.",
+    )
+
+
+class DecisionForm(FlaskForm):
+    decision = RadioField(
+        "Decision",
+        choices=[SelectChoice("accept", "Accept"), SelectChoice("decline", "Decline")],
+        validators=[DataRequired("Choose accept or decline.")],
+    )
+    message = TextAreaField(
+        "Message to the learner (optional)", filters=[clean_text], validators=[Length(max=2000)]
+    )
+
+
+class ImportForm(FlaskForm):
+    file = FileField("CSV file", description="Use the template. At most 10 MB.")
+
+
+class TermForm(FlaskForm):
+    name = StringField(
+        "Name", filters=[clean_line], validators=[DataRequired("Enter a name."), Length(max=120)]
+    )

@@ -1,0 +1,1 @@
+"""The learner's learning record: entries a provider verified (and, later, ones learners add)."""
