@@ -86,6 +86,13 @@ def test_an_invitation_link_works_once(client, app, make_provider, make_user, lo
     assert response.status_code == 303
     link = _invitation_link("colleague@example.org")
 
+    stranger = app.test_client()
+    login(stranger, make_user("someone.else@example.org"))
+    refused = stranger.post(link, data={"csrf_token": csrf(stranger)})
+    assert refused.status_code == 400
+    assert "was sent to colleague@example.org" in refused.get_data(as_text=True)
+    assert stranger.get(link).status_code == 400
+
     colleague = make_user("colleague@example.org")
     other = app.test_client()
     login(other, colleague)
@@ -122,14 +129,21 @@ def test_an_expired_invitation_is_refused(ctx, make_provider, make_user):
         raise AssertionError("an expired invitation was accepted")
 
 
-def test_only_admins_invite_and_the_last_admin_stays(client, make_provider, make_user, login, csrf):
+def test_members_invite_only_admins_invite_admins_and_the_last_admin_stays(
+    client, make_provider, make_user, login, csrf
+):
     provider = make_provider()
     admin = make_user(staff_of=provider, admin=True)
     staff = make_user(staff_of=provider)
     login(client, staff)
-    refused = client.post(
+    invited = client.post(
         f"/provider/{provider.slug}/members/invite",
         data={"csrf_token": csrf(client), "email": "x@example.org"},
+    )
+    assert invited.status_code == 303
+    refused = client.post(
+        f"/provider/{provider.slug}/members/invite",
+        data={"csrf_token": csrf(client), "email": "y@example.org", "is_admin": "y"},
     )
     assert refused.status_code == 403
     try:

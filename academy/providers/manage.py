@@ -189,10 +189,12 @@ def _members_page(provider, invite_form, problem=None, status=200):
 @bp.post("/<slug>/members/invite")
 @login_required
 def invite(slug: str):
-    provider = _org(slug, admin=True)
+    provider = _org(slug)
     form = InviteForm()
     if not form.validate_on_submit():
         return _members_page(provider, form, status=422)
+    if form.is_admin.data:
+        _org(slug, admin=True)  # only an admin may invite another admin: 403 otherwise
     try:
         services.invite(
             current_user,
@@ -276,6 +278,15 @@ def accept_invitation(token: str):
         return render_template(
             "accounts/message.html", heading="This link does not work", paragraphs=[error.message]
         ), 400
+    if current_user.email.lower() != invitation.email:
+        message = (
+            f"This invitation was sent to {invitation.email}. Log in with that address to "
+            "accept it, or ask the organisation to invite the address you use here."
+        )
+        return render_template(
+            "accounts/message.html", heading="This invitation is for someone else",
+            paragraphs=[message],
+        ), 400  # fmt: skip
     form = ConfirmForm()
     if form.validate_on_submit():
         provider = services.accept_invitation(current_user, token)

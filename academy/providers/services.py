@@ -219,9 +219,10 @@ def invite(
 ) -> tuple[ProviderInvitation, str]:
     """Email a single-use link to join ``provider``; returns the invitation and its token.
 
-    ``accept_url(token)`` builds the link. :raise NotMember: unless ``user`` is an admin.
+    ``accept_url(token)`` builds the link. Any member may invite a colleague; only an admin may
+    invite another admin. :raise NotMember: otherwise.
     """
-    require_staff(user, provider, admin=True)
+    require_staff(user, provider, admin=is_admin)
     now = now or utcnow()
     email = email.strip().lower()
     already = db.session.scalar(
@@ -273,11 +274,17 @@ def find_invitation(token: str, now: datetime | None = None) -> ProviderInvitati
 def accept_invitation(user: User, token: str, now: datetime | None = None) -> Provider:
     """Make ``user`` a member; the link then no longer works.
 
-    The link may be used from any account: it was sent to an address, but people often have
-    several and the sender chose whom to trust. :raise InvalidInvitation: as ``find_invitation``.
+    Only the account with the invited address may use it, so a forwarded or leaked link gives
+    nobody else access to the organisation's learners. :raise InvalidInvitation: as
+    ``find_invitation``, or when ``user`` has another address.
     """
     now = now or utcnow()
     invitation = find_invitation(token, now)
+    if user.email.lower() != invitation.email:
+        raise InvalidInvitation(
+            f"This invitation was sent to {invitation.email}. Log in with that address to accept "
+            "it, or ask the organisation to invite the address you use here."
+        )
     invitation.used_at = now
     provider = invitation.provider
     if membership(user, provider) is None:
