@@ -115,7 +115,7 @@ class ChangeEmailForm(FlaskForm):
     )
 
 
-def _optional_id(value):
+def optional_id(value):
     """``""`` means not given; anything else must be a whole number (else the choice is refused)."""
     if value in ("", None):
         return None
@@ -132,9 +132,9 @@ class ProfileForm(FlaskForm):
         validators=[DataRequired("Enter your name."), Length(max=120)],
         render_kw={"autocomplete": "name"},
     )
-    sector_id = SelectField("Sector", coerce=_optional_id)
-    profession_id = SelectField("Profession", coerce=_optional_id)
-    region_id = SelectField("Region", coerce=_optional_id)
+    sector_id = SelectField("Sector", coerce=optional_id)
+    profession_id = SelectField("Profession", coerce=optional_id)
+    region_id = SelectField("Region", coerce=optional_id)
     employer = StringField(
         "Employer (optional)",
         filters=[clean_line],

@@ -27,7 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from academy.accounts.forms import clean_line, clean_text, email_field
+from academy.accounts.forms import clean_line, clean_text, email_field, optional_id
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -35,15 +35,6 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
-
-
-def _int_or_none(value):
-    if value in ("", None):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 class OrganisationForm(FlaskForm):
@@ -115,11 +106,11 @@ class CourseForm(FlaskForm):
     where_next = TextAreaField("Where next", filters=[clean_text], validators=[Length(max=5000)])
     step = SelectField(
         "Escalator step",
-        coerce=_int_or_none,
+        coerce=optional_id,
         validators=[DataRequired("Choose a step of the escalator.")],
     )
-    delivery_mode = SelectField("Delivery mode", coerce=_int_or_none)
-    region = SelectField("Region", coerce=_int_or_none)
+    delivery_mode = SelectField("Delivery mode", coerce=optional_id)
+    region = SelectField("Region", coerce=optional_id)
     sectors = MultiCheckboxField(
         "Sectors", coerce=int, description="Leave all unticked if the course suits every sector."
     )
