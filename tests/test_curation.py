@@ -202,3 +202,23 @@ def test_the_audit_log_filters_by_person_provider_course_and_date(
     assert "Long ago" not in summaries(f"since={since}")
     until = (utcnow() - timedelta(days=30)).date().isoformat()
     assert summaries(f"until={until}") == ["Long ago"]
+
+
+def test_a_course_submitted_by_import_or_seed_reaches_the_queue_and_can_be_approved(
+    client, make_provider, make_course, make_user, login, csrf
+):
+    # status "submitted" written directly (the seed, `flask courses import`), not via the editor
+    course = make_course("Arrived by import", status="submitted",
+                         provider=make_provider(verified_at=utcnow()))  # fmt: skip
+    assert course.review_requested_at is None
+    login(client, make_user(curator=True))
+    assert "Arrived by import" in client.get("/curation").get_data(as_text=True)
+    page = client.get(f"/curation/courses/{course.id}").get_data(as_text=True)
+    assert "Approve and publish" in page
+    response = client.post(
+        f"/curation/courses/{course.id}/approve", data={"csrf_token": csrf(client)}
+    )
+    assert response.status_code == 303
+    db.session.refresh(course)
+    assert course.status == "published"
+    assert "Nothing is waiting for review." in client.get("/curation").get_data(as_text=True)

@@ -143,6 +143,12 @@ class Course(db.Model):
         return self.status == "published"
 
     @property
+    def awaits_review(self) -> bool:
+        """Submitted (however it got there: the editor, an import, the seed), or published with
+        edits a curator has not yet seen."""
+        return self.status == "submitted" or self.review_requested_at is not None
+
+    @property
     def fee_pounds(self) -> float | None:
         return None if self.fee_pence is None else self.fee_pence / 100
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from academy.accounts.models import User
@@ -49,9 +49,9 @@ def review_queue() -> list[Course]:
     return list(
         db.session.scalars(
             select(Course)
-            .where(Course.review_requested_at.is_not(None))
+            .where(or_(Course.status == "submitted", Course.review_requested_at.is_not(None)))
             .options(selectinload(Course.provider), selectinload(Course.step))
-            .order_by(Course.review_requested_at, Course.id)
+            .order_by(func.coalesce(Course.review_requested_at, Course.updated_at), Course.id)
         )
     )
 
@@ -62,9 +62,7 @@ def approve(curator: User, course: Course) -> Course:
     :raise CurationError: nothing waits for review, or the provider is not verified.
     """
     require_curator(curator)
-    if course.status not in ("submitted", "published") or (
-        course.status == "published" and course.review_requested_at is None
-    ):
+    if not course.awaits_review or course.status not in ("submitted", "published"):
         raise CurationError("This course is not waiting for review.")
     if not course.provider.is_verified:
         raise CurationError(
@@ -93,7 +91,7 @@ def reject(curator: User, course: Course, reason: str) -> Course:
     require_curator(curator)
     if not reason.strip():
         raise CurationError("Say why, so the provider knows what to change.")
-    if course.review_requested_at is None:
+    if not course.awaits_review:
         raise CurationError("This course is not waiting for review.")
     course.status = "rejected"
     course.review_requested_at = None
