@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy.catalogue.views import bp as catalogue_bp
     from academy.curation.views import bp as curation_bp
     from academy.main.views import bp as main_bp
+    from academy.portfolio import navigation as portfolio_navigation
     from academy.providers.manage import bp as manage_bp
     from academy.providers.views import bp as providers_bp
 
@@ -65,5 +66,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     mail.init_app(app)
     errors.init_app(app)
     formatting.init_app(app)
+    portfolio_navigation.init_app(app)
     cli.init_app(app)
     return app

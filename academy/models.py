@@ -17,8 +17,13 @@ from academy.catalogue.models import (  # noqa: F401
 from academy.curation.models import AuditEntry  # noqa: F401
 from academy.enrolment.models import Enrolment  # noqa: F401
 from academy.mail.models import OutboxMessage  # noqa: F401
+from academy.portfolio.models import (  # noqa: F401
+    EvidenceFile,
+    IssuedCredential,
+    LearningRecordEntry,
+    ShareLink,
+)
 from academy.providers.models import Provider, ProviderInvitation  # noqa: F401
-from academy.records.models import LearningRecordEntry  # noqa: F401
 from academy.search.models import SearchIndexPosition, SearchOutbox  # noqa: F401
 from academy.taxonomy.models import (  # noqa: F401
     DeliveryMode,

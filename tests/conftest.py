@@ -316,6 +316,29 @@ def make_user(ctx):
 
 
 @pytest.fixture
+def make_entry(ctx):
+    """``make_entry(user, title=..., completed=date(...), hours=..., **fields)``: a portfolio
+    entry, self-recorded unless ``verified=True``."""
+    from datetime import UTC, date, datetime
+
+    from academy.portfolio.models import LearningRecordEntry
+
+    def make(user, title: str | None = None, *, completed: date | None = None, **fields):
+        completed = completed or date(2026, 6, 1)
+        entry = LearningRecordEntry(
+            user_id=user.id,
+            title=title or f"Entry {next(_numbers)}",
+            completed_at=datetime(completed.year, completed.month, completed.day, tzinfo=UTC),
+            **fields,
+        )
+        db.session.add(entry)
+        db.session.commit()
+        return entry
+
+    return make
+
+
+@pytest.fixture
 def login(app):
     """``login(client, user)``: give ``client`` a logged-in session without the slow form.
 

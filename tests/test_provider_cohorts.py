@@ -13,7 +13,7 @@ from academy.enrolment import services as enrolment
 from academy.enrolment.models import Enrolment
 from academy.extensions import db
 from academy.mail.models import OutboxMessage
-from academy.records.models import LearningRecordEntry
+from academy.portfolio.models import LearningRecordEntry
 
 
 def mails(kind: str) -> list[OutboxMessage]:

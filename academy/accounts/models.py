@@ -6,10 +6,10 @@ profile fields, and nothing here depends on them.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.db_types import UTCDateTime, utcnow
@@ -22,7 +22,7 @@ REGULATORS = {
     "nmc": "NMC (Nursing and Midwifery Council)",
     "hcpc": "HCPC (Health and Care Professions Council)",
     "swe": "Social Work England",
-    "gmc": "GMC (General Medical Council)",
+    "gmc": "GMC (General Medical Council; RCPsych CPD for psychiatrists)",
 }
 
 
@@ -53,6 +53,11 @@ class User(UserMixin, db.Model):
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: NMC: the date revalidation is due (the portfolio's three-year window ends here)
+    revalidation_on: Mapped[date | None] = mapped_column(Date)
+    #: set when the learner deleted their account: the row stays (anonymised) so that
+    #: providers' enrolment counts stay right
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     sector: Mapped[Sector | None] = relationship()
     profession: Mapped[Profession | None] = relationship()

@@ -17,9 +17,9 @@ from academy.db_types import utcnow
 from academy.enrolment import services as enrolment_services
 from academy.enrolment.models import Enrolment
 from academy.extensions import db
+from academy.portfolio.models import LearningRecordEntry
 from academy.providers.models import Provider
 from academy.providers.services import ProviderError, require_staff
-from academy.records.models import LearningRecordEntry
 
 MARKS = ("attended", "completed", "not_completed")
 
@@ -367,6 +367,9 @@ def _verified_entry(
         provider_name=course.provider.name,
         completed_at=now,
         hours=course.cpd_hours or course.duration_hours,
+        # a cohort is learning with other people: NMC counts it as participatory
+        participatory_hours=course.cpd_hours or course.duration_hours,
+        method="course",
         verified=True,
         confirmed_by_id=user.id,
         confirmed_by_name=user.name,

@@ -1,1 +1,0 @@
-"""The learner's learning record: entries a provider verified (and, later, ones learners add)."""
