@@ -20,6 +20,11 @@ def defaults(instance_path: str) -> dict[str, Any]:
     return {
         "DATABASE_URL": "sqlite:///" + os.path.join(instance_path, "academy.sqlite3"),
         "SEARCH_INDEX_DIR": os.path.join(instance_path, "search-index"),
+        # portfolio evidence files, outside the web root, under random names
+        "EVIDENCE_DIR": os.path.join(instance_path, "evidence"),
+        "EVIDENCE_MAX_BYTES": 10 * 1024 * 1024,
+        # the keys that sign Open Badges and CLR credentials
+        "CREDENTIALS_KEY_DIR": os.path.join(instance_path, "credentials"),
         "SECRET_KEY": None,
         "SEED_DIR": str(Path(__file__).resolve().parent.parent / "seed"),
         "COURSES_PER_PAGE": 20,
