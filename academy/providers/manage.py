@@ -740,7 +740,7 @@ def mark(slug: str, cohort_id: int):
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash(f"Saved: {changed} learners marked.", "success")
+        flash(f"Saved: {changed} {'learner' if changed == 1 else 'learners'} marked.", "success")
     return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
 
 

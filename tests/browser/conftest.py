@@ -43,8 +43,57 @@ def live_server(app):
     thread.join()
 
 
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+class Journey:
+    """What a browser test visited and what axe-core checked.
+
+    Every page a test's browser contexts navigate to is recorded; ``axe_check`` records the
+    pages it checked. At the end of the test every visited page must have been checked, so a
+    journey cannot skip accessibility on a page by forgetting to ask.
+    """
+
+    def __init__(self) -> None:
+        self.visited: list[str] = []
+        self.checked: set[str] = set()
+
+    @staticmethod
+    def key(url: str) -> str:
+        return url.split("#", 1)[0]
+
+    def record(self, frame) -> None:
+        if frame.parent_frame is None and frame.url.startswith("http"):
+            self.visited.append(self.key(frame.url))
+
+    def unchecked(self) -> list[str]:
+        return sorted({url for url in self.visited if url not in self.checked})
+
+
+class RecordingBrowser:
+    """The real browser, except that every new context records its pages' navigations."""
+
+    def __init__(self, browser, journey: Journey) -> None:
+        self._browser = browser
+        self._journey = journey
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.on("page", lambda page: page.on("framenavigated", self._journey.record))
+        return context
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture
-def browser():
+def journey():
+    return Journey()
+
+
+@pytest.fixture
+def browser(journey):
     if not Path(CHROMIUM).exists():
         if os.environ.get("ACADEMY_REQUIRE_BROWSER") == "1":
             pytest.fail(f"Chromium is required but not found at {CHROMIUM}")
@@ -53,33 +102,54 @@ def browser():
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
+        yield RecordingBrowser(browser, journey)
         browser.close()
+    unchecked = journey.unchecked()
+    assert unchecked == [], f"pages visited but never checked with axe_check: {unchecked}"
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     yield page
     context.close()
 
 
 @pytest.fixture
-def axe_check():
-    """``axe_check(page)`` fails the test on any serious or critical accessibility violation."""
+def axe_check(journey):
+    """``axe_check(page)`` checks the page as it stands at desktop width and at phone width.
+
+    At each width it fails on any serious or critical axe-core violation; at phone width it
+    also fails if the page scrolls sideways. The page is left at the width it had.
+    """
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
 
-    def check(page) -> None:
+    def violations(page) -> list[str]:
         results = axe.run(page)
-        serious = [
+        return [
             f"{v['id']} ({v['impact']}): {v['help']} — "
             + "; ".join(node["target"][0] for node in v["nodes"][:3])
             for v in results.response["violations"]
             if v.get("impact") in ("serious", "critical")
         ]
-        assert serious == [], f"{page.url}: " + " | ".join(serious)
+
+    def check(page) -> None:
+        original = page.viewport_size
+        problems = []
+        try:
+            for name, size in (("desktop", DESKTOP), ("phone", PHONE)):
+                page.set_viewport_size(size)
+                problems += [f"[{name}] {problem}" for problem in violations(page)]
+                if name == "phone" and page.evaluate(
+                    "document.documentElement.scrollWidth > document.documentElement.clientWidth"
+                ):
+                    problems.append("[phone] the page scrolls sideways")
+        finally:
+            page.set_viewport_size(original)
+        journey.checked.add(Journey.key(page.url))
+        assert problems == [], f"{page.url}: " + " | ".join(problems)
 
     return check

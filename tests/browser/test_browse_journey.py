@@ -39,6 +39,7 @@ def test_learner_filters_opens_a_course_and_the_escalator(live_server, page, axe
 
     page.get_by_role("link", name="Escalator", exact=True).click()
     page.wait_for_load_state()
+    axe_check(page)
     page.get_by_label("Show the escalator for").select_option("criminal-justice")
     page.get_by_role("button", name="Show").click()
     page.wait_for_load_state()
@@ -49,6 +50,7 @@ def test_learner_filters_opens_a_course_and_the_escalator(live_server, page, axe
 
 def test_learner_searches_from_the_home_page(live_server, page, axe_check):
     page.goto(live_server)
+    axe_check(page)
     page.get_by_label("Search for training").fill("personality disorder prison")
     page.get_by_role("button", name="Search").click()
     page.wait_for_load_state()

@@ -55,6 +55,7 @@ def test_register_enrol_and_download_the_calendar(app, live_server, page, axe_ch
     link = re.search(r"http://\S+", body).group(0)
     page.goto(re.sub(r"^http://[^/]+", live_server, link))
     assert page.get_by_role("heading", name="My learning").is_visible()
+    axe_check(page)
 
     title, slug = open_course(app)
     page.goto(f"{live_server}/courses/{slug}")
@@ -69,6 +70,8 @@ def test_register_enrol_and_download_the_calendar(app, live_server, page, axe_ch
     axe_check(page)
 
     page.get_by_role("link", name=title).first.click()
+    page.wait_for_load_state()
+    axe_check(page)
     with page.expect_download() as download:
         page.get_by_role("link", name=re.compile("Download the dates")).click()
     with open(download.value.path(), "rb") as handle:
@@ -78,3 +81,4 @@ def test_register_enrol_and_download_the_calendar(app, live_server, page, axe_ch
     page.get_by_role("button", name="Log out").click()
     page.wait_for_load_state()
     assert page.get_by_role("link", name="Log in").is_visible()
+    axe_check(page)

@@ -14,14 +14,16 @@ from tests.conftest import TEST_PASSWORD
 pytestmark = pytest.mark.browser
 
 
-def log_in(browser, live_server, user):
+def log_in(browser, live_server, user, axe_check):
     context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone
     page = context.new_page()
     page.goto(f"{live_server}/login")
+    axe_check(page)
     page.get_by_label("Email address").fill(user.email)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+    axe_check(page)
     return page
 
 
@@ -30,7 +32,7 @@ def test_provider_to_learner_full_loop(app, live_server, browser, make_user, axe
     curator_user = make_user(name="Cara Curator", curator=True)
     learner_user = make_user(name="Lee Learner")
 
-    provider = log_in(browser, live_server, provider_user)
+    provider = log_in(browser, live_server, provider_user, axe_check)
     provider.goto(f"{live_server}/provider/new")
     axe_check(provider)
     provider.get_by_label("Organisation name").fill("Moorland Relational Trust")
@@ -41,7 +43,7 @@ def test_provider_to_learner_full_loop(app, live_server, browser, make_user, axe
     assert "Not verified yet" in provider.content()
     axe_check(provider)
 
-    curator = log_in(browser, live_server, curator_user)
+    curator = log_in(browser, live_server, curator_user, axe_check)
     curator.goto(f"{live_server}/curation/providers")
     axe_check(curator)
     curator.get_by_role("button", name="Verify Moorland Relational Trust").click()
@@ -61,6 +63,8 @@ def test_provider_to_learner_full_loop(app, live_server, browser, make_user, axe
     course_url = provider.url
 
     provider.get_by_role("link", name="Add a cohort").click()
+    provider.wait_for_load_state()
+    axe_check(provider)
     provider.get_by_label("Places", exact=True).fill("12")
     provider.get_by_label("Place or online link").fill("Village hall, Haworth")
     provider.get_by_label("Date", exact=True).fill("2031-05-14")
@@ -88,22 +92,27 @@ def test_provider_to_learner_full_loop(app, live_server, browser, make_user, axe
     axe_check(curator)
     assert "Approved Heathland listening circles" in curator.content()
 
-    learner = log_in(browser, live_server, learner_user)
+    learner = log_in(browser, live_server, learner_user, axe_check)
     learner.goto(f"{live_server}/courses?q=heathland+listening")
+    axe_check(learner)
     learner.get_by_role("link", name="Heathland listening circles").first.click()
+    learner.wait_for_load_state()
+    axe_check(learner)
     learner.get_by_role("button", name=re.compile(r"^Enrol on")).first.click()
     learner.wait_for_load_state()
     assert "You have a place." in learner.locator(".state").inner_text()
+    axe_check(learner)
 
     provider.goto(cohort_url)
     provider.get_by_label("Select Lee Learner").check()
     provider.get_by_label("Completed").check()
     provider.get_by_role("button", name="Save marks").click()
     provider.wait_for_load_state()
-    assert "1 learners marked" in provider.content()
+    assert "1 learner marked" in provider.content()
     axe_check(provider)
 
     learner.goto(f"{live_server}/my-learning")
+    axe_check(learner)
     record = learner.locator("#record")
     assert "Verified completion" in record.inner_text()
     assert "Confirmed by Priya Provider of Moorland Relational Trust" in record.inner_text()
