@@ -101,7 +101,18 @@ def test_text_is_escaped():
 
 @pytest.mark.parametrize(
     ("value", "ceiling"),
-    [(0, 1), (0.4, 1), (1, 1), (7, 10), (12, 20), (21, 50), (50, 50), (51, 100)],
+    [
+        (0, 1),
+        (0.4, 1),
+        (1, 1),
+        (7, 10),
+        (12, 20),
+        (21, 50),
+        (50, 50),
+        (51, 100),
+        (float("inf"), 1),
+        (float("nan"), 1),
+    ],
 )
 def test_nice_ceiling(value, ceiling):
     assert charts.nice_ceiling(value) == ceiling

@@ -95,6 +95,20 @@ def test_dashboard_charts_are_inline_svg_with_text_alternatives(
     assert_csp_clean(html)
 
 
+def test_the_hours_chart_draws_the_last_ten_years_and_the_table_all(
+    client, login, make_user, make_entry
+):
+    user = make_user()
+    for year in range(2014, 2026):
+        make_entry(user, completed=date(year, 6, 1), hours=1)
+    login(client, user)
+    html = page(client.get("/portfolio/dashboard"))
+    chart = html.split('id="hours-chart"')[1].split("</svg>")[0]
+    assert ">2016</text>" in chart and ">2025</text>" in chart and ">2015</text>" not in chart
+    assert '<th scope="row">2014</th>' in html
+    assert "The chart shows the last 10 years; the table has every year." in html
+
+
 def test_recommendations_are_one_step_up_in_sector_with_prerequisites_met(
     client, login, make_user, make_course, make_cohort, make_entry, taxonomy
 ):
@@ -248,9 +262,16 @@ def test_nmc_view_lays_out_the_log_and_accounts_and_asks_for_the_date(
     login(client, user)
     html = page(client.get("/portfolio/regulator/nmc"))
     assert "When is your revalidation due?" in html
+    assert 'href="/account#revalidation_on"' in html
+
+    user = db.session.get(User, user.id)
+    user.revalidation_on = date(2028, 5, 1)
+    db.session.commit()
+    html = page(client.get("/portfolio/regulator/nmc"))
+    assert "When is your revalidation due?" not in html
+    assert "2 May 2025 to 1 May 2028" in html
     assert "8 of 35" in html and "6 of 20" in html and "1 of 5" in html
     assert "27 more hours of CPD" in html
-    assert "Reading (1 June 2025): method, topic and relevance to practice, hours" not in html
     assert (
         "Reading (1 June 2025): method, topic and relevance to practice, part of the Code" in html
     )
@@ -259,13 +280,6 @@ def test_nmc_view_lays_out_the_log_and_accounts_and_asks_for_the_date(
     assert "How did you change or improve your practice as a result?" in html
     assert "I ask a second question" in html
     assert "Preserve safety" in html
-
-    user = db.session.get(User, user.id)
-    user.revalidation_on = date(2028, 5, 1)
-    db.session.commit()
-    html = page(client.get("/portfolio/regulator/nmc"))
-    assert "When is your revalidation due?" not in html
-    assert "2 May 2025 to 1 May 2028" in html
 
 
 def test_hcpc_view_flags_gaps_and_prints_a_profile(client, login, make_user, make_entry):

@@ -67,6 +67,18 @@ def test_add_months_keeps_to_the_end_of_a_short_month():
     assert r.add_years(date(2028, 2, 29), -3) == date(2025, 2, 28)
 
 
+def test_hours_that_are_not_a_finite_positive_number_count_as_none():
+    odd = [
+        entry(date(2025, 5, 1), float("inf"), participatory_hours=float("nan")),
+        entry(date(2025, 5, 2), float("nan")),
+        entry(date(2025, 5, 3), 2, participatory_hours=float("inf")),
+    ]
+    summary = r.nmc_summary(odd, date(2026, 1, 1), today=date(2026, 1, 1))
+    # only the third entry's 2 hours count; its infinite participatory hours count as none
+    assert (summary.hours, summary.participatory_hours) == (2, 0)
+    assert [(y.year, y.participatory, y.other) for y in r.hours_by_year(odd)] == [(2025, 0, 2)]
+
+
 def test_an_entry_with_a_start_after_its_end_is_one_day_long():
     odd = entry(date(2025, 5, 1), 6, started_on=date(2025, 6, 1))
     assert r.entry_span(odd) == (date(2025, 5, 1), date(2025, 5, 1))

@@ -12,6 +12,7 @@ Every piece of text is escaped here; callers pass plain strings.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -40,7 +41,7 @@ def number(value: float) -> str:
 
 def nice_ceiling(value: float) -> float:
     """A round number at or above ``value`` for the top of an axis (1, 2, 5, 10, 20, 50 …)."""
-    if value <= 0:
+    if not math.isfinite(value) or value <= 0:
         return 1
     step = 1.0
     while step * 10 <= value:
@@ -192,3 +193,50 @@ def escalator(
             )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+# --- the dashboard's three charts ---------------------------------------------------------------
+
+
+def hours_per_year(years: Sequence) -> Markup:
+    """CPD hours per year (``regulators.YearHours``), participatory stacked under other."""
+    return stacked_bars(
+        "hours-chart",
+        "CPD hours per year",
+        "Participatory and other CPD hours for each year, "
+        + "; ".join(
+            f"{y.year}: {number(y.participatory)} participatory, {number(y.other)} other"
+            for y in years
+        )
+        + ".",
+        [str(y.year) for y in years],
+        [
+            Series("Participatory", "participatory", "#1f4e79", [y.participatory for y in years]),
+            Series("Other", "other", "#8fb3d9", [y.other for y in years]),
+        ],
+    )
+
+
+def principles_covered(coverage: Sequence, covered: int) -> Markup:
+    """Entries per charter principle (``regulators.PrincipleCount``)."""
+    return horizontal_bars(
+        "principles-chart",
+        "Charter principles covered",
+        f"Your entries cover {covered} of the {len(coverage)} charter principles.",
+        [(c.name, c.entries) for c in coverage],
+    )
+
+
+def escalator_position(steps: Sequence[tuple[int, str]], reached) -> Markup:
+    """The escalator with the learner's highest step (a ``Step`` or ``None``) marked."""
+    return escalator(
+        "escalator-chart",
+        "Where you stand on the escalator",
+        (
+            f"The highest step you have reached is step {reached.number}, {reached.name}."
+            if reached is not None
+            else "You have not yet completed a verified course on any step."
+        ),
+        steps,
+        None if reached is None else reached.number,
+    )

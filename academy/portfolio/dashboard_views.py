@@ -28,6 +28,8 @@ VIEWS = {
     "swe": "Social Work England",
     "rcpsych": "RCPsych",
 }
+#: how many years the hours chart draws before its bars grow too thin to label
+CHART_YEARS = 10
 #: the view each profile regulator opens by default (gmc: a psychiatrist following RCPsych CPD)
 DEFAULT_VIEW = {"nmc": "nmc", "hcpc": "hcpc", "swe": "swe", "gmc": "rcpsych"}
 
@@ -81,51 +83,11 @@ def dashboard():
     total_hours = sum(y.total for y in years)
     reached_step = next((s for s in steps if s.number == reached), None)
 
-    hours_chart = (
-        charts.stacked_bars(
-            "hours-chart",
-            "CPD hours per year",
-            "Participatory and other CPD hours for each year, "
-            + "; ".join(
-                f"{y.year}: {charts.number(y.participatory)} participatory, "
-                f"{charts.number(y.other)} other"
-                for y in years
-            )
-            + ".",
-            [str(y.year) for y in years],
-            [
-                charts.Series(
-                    "Participatory", "participatory", "#1f4e79", [y.participatory for y in years]
-                ),
-                charts.Series("Other", "other", "#8fb3d9", [y.other for y in years]),
-            ],
-        )
-        if years
-        else None
-    )
-    principles_chart = (
-        charts.horizontal_bars(
-            "principles-chart",
-            "Charter principles covered",
-            f"Your entries cover {covered} of the {len(coverage)} charter principles.",
-            [(c.name, c.entries) for c in coverage],
-        )
-        if coverage
-        else None
-    )
+    charted = years[-CHART_YEARS:]  # the table under the chart shows every year
+    hours_chart = charts.hours_per_year(charted) if charted else None
+    principles_chart = charts.principles_covered(coverage, covered) if coverage else None
     escalator_chart = (
-        charts.escalator(
-            "escalator-chart",
-            "Where you stand on the escalator",
-            (
-                f"The highest step you have reached is step {reached_step.number}, "
-                f"{reached_step.name}."
-                if reached_step
-                else "You have not yet completed a verified course on any step."
-            ),
-            [(s.number, s.name) for s in steps],
-            reached,
-        )
+        charts.escalator_position([(s.number, s.name) for s in steps], reached_step)
         if steps
         else None
     )
@@ -133,6 +95,7 @@ def dashboard():
         "portfolio/dashboard.html",
         entries=entries,
         years=years,
+        charted_years=len(charted),
         total_hours=total_hours,
         coverage=coverage,
         covered=covered,

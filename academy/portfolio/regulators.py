@@ -21,6 +21,7 @@ The rules that are ours rather than a regulator's, stated once:
 from __future__ import annotations
 
 import calendar
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -68,14 +69,20 @@ def share_within(entry: Entry, start: date, end: date) -> float:
     return inside / ((last - first).days + 1)
 
 
+def _amount(value: float | None) -> float:
+    """Hours as a finite, non-negative number (anything else counts as none)."""
+    if value is None:
+        return 0.0
+    value = float(value)
+    return value if math.isfinite(value) and value > 0 else 0.0
+
+
 def _hours(entry: Entry) -> float:
-    return float(entry.hours) if entry.hours is not None and entry.hours > 0 else 0.0
+    return _amount(entry.hours)
 
 
 def _participatory(entry: Entry) -> float:
-    if entry.participatory_hours is None or entry.participatory_hours <= 0:
-        return 0.0
-    return min(float(entry.participatory_hours), _hours(entry))
+    return min(_amount(entry.participatory_hours), _hours(entry))
 
 
 def _round(value: float) -> float:
