@@ -185,6 +185,9 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("curation.add_term", "POST"): ("/curation/taxonomy/sectors", curator(303)),
     ("curation.change_term", "POST"): ("/curation/taxonomy/sectors/{sector_id}", curator(400)),
     ("curation.audit_log", "GET"): ("/curation/audit", CURATOR),
+    # The portfolio dashboard and regulator views: each learner's own, no ids in the URL.
+    ("portfolio_dashboard.dashboard", "GET"): ("/portfolio/dashboard", LOGGED_IN),
+    ("portfolio_dashboard.regulator", "GET"): ("/portfolio/regulator", LOGGED_IN),
 }
 
 

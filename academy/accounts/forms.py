@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from academy.accounts.models import REGULATORS
 from academy.accounts.passwords import MAX_LENGTH, password_problem
 from academy.accounts.services import EMAIL_PATTERN
+from academy.db_types import utcnow
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -125,6 +127,30 @@ def optional_id(value):
         return -1
 
 
+class PlainDateField(DateField):
+    """A date field whose refusal of what was typed reads as plain English."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter the date as day, month and year, like 2027-03-31.") from error
+
+
+#: NMC revalidation began in April 2016, and the next one is never more than three years off
+REVALIDATION_EARLIEST = date(2016, 4, 1)
+REVALIDATION_YEARS_AHEAD = 3
+
+
+def revalidation_bounds(today: date) -> tuple[date, date]:
+    """The earliest and latest revalidation date the profile accepts."""
+    try:
+        latest = today.replace(year=today.year + REVALIDATION_YEARS_AHEAD)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + REVALIDATION_YEARS_AHEAD, day=28)
+    return REVALIDATION_EARLIEST, latest
+
+
 class ProfileForm(FlaskForm):
     name = StringField(
         "Full name",
@@ -145,6 +171,24 @@ class ProfileForm(FlaskForm):
         "Professional regulator (optional)",
         choices=[SelectChoice(value, label) for value, label in REGULATORS.items()],
     )
+    revalidation_on = PlainDateField(
+        "NMC revalidation date (optional)",
+        validators=[Optional()],
+        description=(
+            "Nurses and midwives: the date your revalidation is due. Your portfolio counts CPD "
+            "in the three years before it."
+        ),
+    )
+
+    def validate_revalidation_on(self, field) -> None:
+        if field.data is None:
+            return
+        earliest, latest = revalidation_bounds(utcnow().date())
+        if not earliest <= field.data <= latest:
+            raise ValidationError(
+                f"Enter a date between {earliest.day} {earliest:%B %Y} and "
+                f"{latest.day} {latest:%B %Y}."
+            )
 
     def set_choices(self, sectors, professions, regions) -> None:
         for select, terms in (

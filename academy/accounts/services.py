@@ -323,8 +323,18 @@ def confirm_email_change(token: str) -> User:
 
 
 def update_profile(user: User, **fields) -> None:
-    """Set name, sector, profession, region, employer and regulator (ids or ``None``)."""
-    for key in ("name", "sector_id", "profession_id", "region_id", "employer", "regulator"):
+    """Set name, sector, profession, region, employer, regulator (ids or ``None``) and the NMC
+    revalidation date (a date or ``None``)."""
+    keys = (
+        "name",
+        "sector_id",
+        "profession_id",
+        "region_id",
+        "employer",
+        "regulator",
+        "revalidation_on",
+    )
+    for key in keys:
         if key in fields:
             setattr(user, key, fields[key])
     db.session.flush()

@@ -222,6 +222,7 @@ def account():
             region_id=form.region_id.data,
             employer=form.employer.data or "",
             regulator=form.regulator.data or "",
+            revalidation_on=form.revalidation_on.data,
         )
         db.session.commit()
         flash("Your profile is saved.", "success")

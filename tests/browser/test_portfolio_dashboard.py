@@ -1,0 +1,93 @@
+"""The portfolio dashboard and regulator views in headless Chromium: axe-core on each page, a
+strict Content-Security-Policy that would refuse any inline style or script, a phone's width,
+and the print layout without the site's menus."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from academy.extensions import db
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+STRICT_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'"
+PAGES = (
+    "/portfolio/dashboard",
+    "/portfolio/regulator/nmc",
+    "/portfolio/regulator/hcpc",
+    "/portfolio/regulator/swe",
+    "/portfolio/regulator/rcpsych",
+)
+
+
+def test_dashboard_and_regulator_views_pass_axe_and_a_strict_csp(
+    app, live_server, browser, make_user, make_entry, axe_check
+):
+    @app.after_request
+    def strict_policy(response):
+        response.headers["Content-Security-Policy"] = STRICT_CSP
+        return response
+
+    user = make_user(name="Noor Nurse")
+    user.regulator = "nmc"
+    db.session.commit()
+    make_entry(
+        user,
+        "Reflective practice group",
+        completed=date(2025, 3, 10),
+        hours=7,
+        participatory_hours=7,
+        method="reflective-practice",
+        relevance="Team reflection",
+        themes=["nmc-practise-effectively"],
+        principles=["belonging-connection"],
+        is_reflective_account=True,
+        reflection_confirmed_at=datetime(2025, 3, 11, tzinfo=UTC),
+        learnt="How my responses shape the room.",
+    )
+    make_entry(user, "Reading", completed=date(2025, 9, 1), hours=3, clinical=False)
+
+    for width, height in ((1280, 900), (390, 844)):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        refused = []
+        page.on(
+            "console",
+            lambda message, refused=refused: (
+                refused.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
+        page.goto(f"{live_server}/login")
+        page.get_by_label("Email address").fill(user.email)
+        page.get_by_label("Password").fill(TEST_PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+        for path in PAGES:
+            page.goto(f"{live_server}{path}")
+            axe_check(page)
+            # nothing wider than the screen but the tables, which scroll in their own region
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 1, f"{path} is {overflow}px wider than the screen at {width}px"
+        assert refused == []
+        context.close()
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/portfolio/regulator")  # the profile's regulator: NMC
+    assert page.get_by_role("heading", name="NMC revalidation", level=1).is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert not page.get_by_role("navigation", name="Regulator views").is_visible()
+    assert page.get_by_text("Printed on").is_visible()
+    assert page.get_by_role("table", name="Record of CPD activities").is_visible()
+    context.close()
