@@ -60,6 +60,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(curation_bp)
+    from academy.portfolio.sharing_views import bp as portfolio_sharing_bp
+
+    app.register_blueprint(portfolio_sharing_bp)
     search.init_app(app)
     accounts.init_app(app)
     enrolment.init_app(app)

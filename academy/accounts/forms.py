@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
@@ -155,3 +155,16 @@ class ProfileForm(FlaskForm):
             select.choices = [SelectChoice("", "Not given")] + [
                 SelectChoice(t.id, t.name) for t in terms
             ]
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        filters=[no_nul],
+        validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    confirm = BooleanField(
+        "I understand that my account and portfolio will be deleted and cannot be restored",
+        validators=[DataRequired("Tick the box to confirm you want to delete your account.")],
+    )
