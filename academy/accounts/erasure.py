@@ -75,6 +75,7 @@ class Erasure:
     """What is left to do after the transaction commits: files to delete."""
 
     email: str
+    name: str
     evidence_paths: list[Path] = field(default_factory=list)
 
 
@@ -150,7 +151,7 @@ def erase_account(user: User, password: str, now: datetime | None = None) -> Era
             or_(EvidenceFile.user_id == user.id, EvidenceFile.entry_id.in_(own_entries))
         )
     ).all()
-    erasure = Erasure(email=email, evidence_paths=[path_for(file) for file in evidence])
+    erasure = Erasure(email=email, name=name, evidence_paths=[path_for(file) for file in evidence])
     own_links = select(ShareLink.id).where(ShareLink.user_id == user.id)
     db.session.execute(
         delete(share_link_entries).where(
@@ -280,9 +281,11 @@ def _scrub_detail(entry: AuditEntry, name_pattern: re.Pattern[str] | None, email
 
 
 def remove_files(erasure: Erasure) -> int:
-    """After the commit: delete the evidence files and every mail file (``MAIL_FILE_DIR``)
-    addressed to or naming the old address. Returns how many files went; never raises for a
-    file that is already gone or cannot be read."""
+    """After the commit: delete the evidence files, and every mail file (``MAIL_FILE_DIR``)
+    that names the old address or the learner's name (whole words, in any header or the
+    decoded text; the database copy of someone else's message was scrubbed instead, but a file
+    is a copy of what was sent and is not rewritten). Returns how many files went; never
+    raises for a file that is already gone or cannot be read."""
     removed = 0
     for path in erasure.evidence_paths:
         if path.is_file():
@@ -290,27 +293,30 @@ def remove_files(erasure: Erasure) -> int:
             removed += 1
     folder = current_app.config.get("MAIL_FILE_DIR")
     if folder and Path(folder).is_dir():
+        name_pattern = _name_pattern(erasure.name) if erasure.name.strip() else None
         for path in Path(folder).glob("*.eml"):
-            if _mail_mentions(path, erasure.email):
+            if _mail_mentions(path, erasure.email, name_pattern):
                 path.unlink(missing_ok=True)
                 removed += 1
     return removed
 
 
-def _mail_mentions(path: Path, email: str) -> bool:
-    """Whether the message in ``path`` names ``email`` in any header or its decoded text."""
+def _mail_mentions(path: Path, email: str, name_pattern: re.Pattern[str] | None) -> bool:
+    """Whether the message in ``path`` names ``email`` or matches ``name_pattern`` in any
+    header or its decoded text."""
     try:
         raw = path.read_bytes()
     except OSError:
         return False
-    if email.encode() in raw.lower():
-        return True
     message = message_from_bytes(raw, policy=policy.default)
-    texts = [str(value) for value in message.values()]
+    texts = [raw.decode("utf-8", "replace")] + [str(value) for value in message.values()]
     for part in message.walk():
         if part.get_content_maintype() == "text":
             try:
                 texts.append(part.get_content())
             except (LookupError, ValueError):
                 continue
-    return any(email in text.lower() for text in texts)
+    for text in texts:
+        if email in text.lower() or (name_pattern is not None and name_pattern.search(text)):
+            return True
+    return False
