@@ -112,14 +112,13 @@ def test_making_a_link_shows_it_once_and_stores_only_its_hash(client, login, csr
     assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in link.token_hash and link.label == "For Dr Khan"
     assert {e.id for e in link.entries} == {portfolio["verified"].id, portfolio["reading"].id}
-    assert link.expires_at.date() in {
-        sharing.today() + timedelta(days=10),
-        sharing.today() + timedelta(days=11),
-    }
+    chosen = sharing.today() + timedelta(days=10)
+    assert link.expires_at == sharing.end_of_day(chosen)
     # the list shows it; the full link is never shown again
     again = client.get("/portfolio/share").get_data(as_text=True)
     assert token not in again
     assert "For Dr Khan" in again and "Live" in again
+    assert f"{chosen.day} {chosen:%B %Y}" in again  # the day chosen, not the day after
 
 
 def test_the_link_shows_only_the_chosen_entries_and_whether_each_is_verified(client, portfolio):

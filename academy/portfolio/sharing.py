@@ -65,6 +65,10 @@ class LinkRow:
     entry_count: int
     status: str  # live, expired or revoked
 
+    @property
+    def last_moment(self) -> datetime:
+        return last_moment(self.link)
+
 
 @dataclass
 class SharedPortfolio:
@@ -73,6 +77,10 @@ class SharedPortfolio:
     link: ShareLink
     learner_name: str
     entries: list[LearningRecordEntry]
+
+    @property
+    def last_moment(self) -> datetime:
+        return last_moment(self.link)
 
 
 def status_of(link: ShareLink, now: datetime | None = None) -> str:
@@ -104,6 +112,11 @@ def end_of_day(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=zone).astimezone(
         ZoneInfo("UTC")
     )
+
+
+def last_moment(link: ShareLink) -> datetime:
+    """The last moment the link works, for display: its date is the day the learner chose."""
+    return link.expires_at - timedelta(microseconds=1)
 
 
 def shareable_entries(user: User) -> list[LearningRecordEntry]:
