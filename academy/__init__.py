@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy.main.views import bp as main_bp
     from academy.portfolio import navigation as portfolio_navigation
     from academy.portfolio.dashboard_views import bp as portfolio_dashboard_bp
+    from academy.portfolio.sharing_views import bp as portfolio_sharing_bp
     from academy.providers.manage import bp as manage_bp
     from academy.providers.views import bp as providers_bp
 
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(manage_bp)
     app.register_blueprint(curation_bp)
     app.register_blueprint(portfolio_dashboard_bp)
+    app.register_blueprint(portfolio_sharing_bp)
     search.init_app(app)
     accounts.init_app(app)
     enrolment.init_app(app)

@@ -62,6 +62,10 @@ def app(database_url: str, tmp_path: Path):
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key",
             "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+            # nothing a test writes lands in the real instance folder
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
+            "CREDENTIALS_KEY_DIR": str(tmp_path / "credentials"),
+            "MAIL_FILE_DIR": str(tmp_path / "mail"),
         }
     )
     with app.app_context():

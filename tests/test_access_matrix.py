@@ -188,11 +188,53 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     # The portfolio dashboard and regulator views: each learner's own, no ids in the URL.
     ("portfolio_dashboard.dashboard", "GET"): ("/portfolio/dashboard", LOGGED_IN),
     ("portfolio_dashboard.regulator", "GET"): ("/portfolio/regulator", LOGGED_IN),
+    # Share links: A's own link management; the link itself is public while it is live.
+    ("portfolio_sharing.links", "GET"): ("/portfolio/share", LOGGED_IN),
+    ("portfolio_sharing.links", "POST"): ("/portfolio/share", users(302, 422)),
+    ("portfolio_sharing.revoke", "GET"): ("/portfolio/share/{share_link_a}/revoke", ONLY_A),
+    ("portfolio_sharing.revoke", "POST"): ("/portfolio/share/{share_link_a}/revoke", ONLY_A_POST),
+    ("portfolio_sharing.shared", "GET"): ("/shared/{share_token_a}", OPEN),
+    ("portfolio_sharing.shared_evidence", "GET"): (
+        "/shared/{share_token_a}/evidence/{evidence_a}",
+        OPEN,
+    ),
+    # Deleting one's account: the empty probe form is refused (no password, no tick).
+    ("accounts.delete_account", "GET"): ("/account/delete", LOGGED_IN),
+    ("accounts.delete_account", "POST"): ("/account/delete", users(302, 422)),
 }
 
 
+def share_for(app, learner, make_entry, tmp_path) -> dict:
+    """Two share links of ``learner`` (one to revoke, one to open) and an evidence file."""
+    from datetime import timedelta
+
+    from academy.portfolio import sharing
+    from academy.portfolio.evidence_store import new_stored_name, path_for
+    from academy.portfolio.models import EvidenceFile
+
+    app.config["EVIDENCE_DIR"] = str(tmp_path / "evidence")
+    entry = make_entry(learner, "Shared entry")
+    evidence = EvidenceFile(
+        entry_id=entry.id,
+        user_id=learner.id,
+        stored_name=new_stored_name(),
+        filename="certificate.pdf",
+        content_type="application/pdf",
+        size=9,
+        sha256="0" * 64,
+    )
+    db.session.add(evidence)
+    db.session.flush()
+    path_for(evidence).write_bytes(b"%PDF-1.4\n")
+    expires = sharing.today() + timedelta(days=7)
+    to_revoke, _ = sharing.create_link(learner, [entry.id], label="Revoke me", expires_on=expires)
+    _, token = sharing.create_link(learner, [entry.id], label="Open me", expires_on=expires)
+    db.session.commit()
+    return {"share_link_a": to_revoke.id, "share_token_a": token, "evidence_a": evidence.id}
+
+
 @pytest.fixture
-def world(app, taxonomy, make_provider, make_course, make_cohort, make_user):
+def world(app, taxonomy, make_provider, make_course, make_cohort, make_user, make_entry, tmp_path):
     """Two providers, courses of X's with cohorts, and a user per role; A has two places."""
     x, y = make_provider("Provider X"), make_provider("Provider Y")
     course = make_course(provider=x)
@@ -226,6 +268,7 @@ def world(app, taxonomy, make_provider, make_course, make_cohort, make_user):
             "spare_cohort": spare.id,
             "enrolment_a": enrolment_a.id,
             "enrolment_a_other": enrolment_a_other.id,
+            **share_for(app, people["learner_a"], make_entry, tmp_path),
         },
     }
 

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -199,3 +199,16 @@ class ProfileForm(FlaskForm):
             select.choices = [SelectChoice("", "Not given")] + [
                 SelectChoice(t.id, t.name) for t in terms
             ]
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(
+        "Your password",
+        filters=[no_nul],
+        validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    confirm = BooleanField(
+        "I understand that my account and portfolio will be deleted and cannot be restored",
+        validators=[DataRequired("Tick the box to confirm you want to delete your account.")],
+    )

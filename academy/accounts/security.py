@@ -23,7 +23,8 @@ def token_digest(token: str) -> str:
 
 
 def load_user(token: str) -> User | None:
-    """Flask-Login's user loader: the user whose live session has this token, else ``None``."""
+    """Flask-Login's user loader: the user whose live session has this token, else ``None``
+    (also for a deleted account, whatever sessions it had)."""
     if not token or len(token) > 100:
         return None
     user = db.session.scalar(
@@ -32,6 +33,7 @@ def load_user(token: str) -> User | None:
         .where(
             AuthSession.token_hash == token_digest(token),
             AuthSession.created_at > session_cutoff(),
+            User.deleted_at.is_(None),
         )
         .options(selectinload(User.memberships))
     )

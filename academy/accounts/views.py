@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from academy.accounts import services
+from academy.accounts import erasure, services
 from academy.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
+    DeleteAccountForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -312,3 +313,37 @@ def reset_calendar():
         "success",
     )
     return redirect(url_for("enrolment.my_learning") + "#calendar")
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            done = erasure.erase_account(current_user, form.password.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            problem = error.message
+        else:
+            log_out()
+            db.session.commit()
+            erasure.remove_files(done)
+            flash(
+                "Your account is deleted. Your portfolio, evidence and share links are gone, "
+                "and you have been logged out.",
+                "success",
+            )
+            return redirect(url_for("main.home"), code=303)
+    data_zip = "portfolio_exports.data_zip"
+    return (
+        render_template(
+            "accounts/delete.html",
+            form=form,
+            problem=problem,
+            blocking=erasure.sole_admin_of(current_user),
+            data_zip_url=(url_for(data_zip) if data_zip in current_app.view_functions else None),
+        ),
+        422 if (form.errors or problem) else 200,
+    )
