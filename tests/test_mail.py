@@ -124,3 +124,20 @@ def test_change_and_cancellation_mail_reach_places_and_waitlist(
         for who in (holder, waiting)
     )
     assert any("The trainer is ill." in body for _, _, body in rows)
+
+
+def test_mail_to_a_deleted_account_is_never_queued(app, ctx):
+    from sqlalchemy import func, select
+
+    from academy.extensions import db
+    from academy.mail import outbox
+    from academy.mail.models import OutboxMessage
+
+    outbox.queue(
+        "deleted-abc@deleted.invalid",
+        "already_registered",
+        user={"name": "Deleted learner"},
+        login_url="/login",
+    )
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0

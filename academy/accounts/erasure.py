@@ -10,7 +10,9 @@ What goes and what stays:
   ``deleted.invalid``, a password hash nothing verifies against, profile cleared, new calendar
   token, ``deleted_at`` set), so enrolments keep pointing at it: cohorts' ``seats_taken`` and
   providers' counts of places and completions stay right, and rosters show "Deleted learner".
-- Enrolments stay, with every free text the learner or a provider wrote about them cleared.
+- Places on cohorts still to come (held, waitlisted or requested) are withdrawn, so the seat
+  goes to the next learner on the waitlist; every other enrolment stays, with every free text
+  the learner or a provider wrote about them cleared.
 - Portfolio entries, evidence rows and files, share links, sessions, reset links, provider
   memberships, failed log-ins for the address, invitations to it and mail to or about it go.
 - Issued credentials stay as rows (so a verifier learns the credential was revoked) but the
@@ -45,9 +47,11 @@ from academy.accounts.services import AccountError, WrongPassword
 from academy.curation import audit
 from academy.curation.models import AuditEntry
 from academy.db_types import utcnow
+from academy.enrolment import services as enrolment_services
 from academy.enrolment.models import Enrolment
 from academy.extensions import db
 from academy.mail.models import OutboxMessage
+from academy.mail.outbox import DELETED_ACCOUNT_DOMAIN
 from academy.portfolio.evidence_store import path_for
 from academy.portfolio.models import (
     EvidenceFile,
@@ -194,7 +198,9 @@ def erase_account(user: User, password: str, now: datetime | None = None) -> Era
             .values(corrected_by_name=DELETED_ACTOR)
         )
 
-    # --- enrolments stay (providers' counts), their free text goes
+    # --- places on cohorts still to come are given up (the waitlist moves up); the rest stay
+    # (providers' counts), and their free text goes
+    enrolment_services.release_places(user, now)
     db.session.execute(
         update(Enrolment)
         .where(Enrolment.user_id == user.id)
@@ -248,7 +254,7 @@ def erase_account(user: User, password: str, now: datetime | None = None) -> Era
 
     # --- the account itself, anonymised in place
     user.name = DELETED_NAME
-    user.email = f"deleted-{secrets.token_hex(12)}@deleted.invalid"
+    user.email = f"deleted-{secrets.token_hex(12)}{DELETED_ACCOUNT_DOMAIN}"
     user.password_hash = UNUSABLE_PASSWORD
     user.password_changed_at = now
     user.email_confirmed_at = None

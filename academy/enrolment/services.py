@@ -384,6 +384,37 @@ def withdraw(
     return enrolment
 
 
+def release_places(user: User, now: datetime | None = None) -> list[Enrolment]:
+    """Give up every place ``user`` holds or waits for on cohorts that have not started.
+
+    Used when an account is deleted: a place held, a waitlist position or a pending request
+    on a cohort still to come is withdrawn; a freed seat goes to the next learner on the
+    waitlist (who is told, as usual). The learner is not mailed. Places on cohorts that have
+    started or finished stay as they are, so providers' records keep their counts.
+    """
+    now = now or utcnow()
+    rows = db.session.scalars(
+        select(Enrolment)
+        .where(
+            Enrolment.user_id == user.id,
+            Enrolment.status.in_(("enrolled", "waitlisted", "requested")),
+        )
+        .options(selectinload(Enrolment.cohort).selectinload(Cohort.sessions))
+    ).all()
+    released = []
+    for enrolment in rows:
+        cohort, status = enrolment.cohort, enrolment.status
+        if cohort.starts_at is not None and cohort.starts_at <= now:
+            continue
+        if not _move(enrolment, (status,), status="withdrawn", withdrawn_at=now):
+            continue
+        released.append(enrolment)
+        if status == "enrolled":
+            _release_seat(cohort.id)
+            promote_waitlisted(cohort, now)
+    return released
+
+
 def update_access_needs(user: User, enrolment_id: int, note: str) -> Enrolment:
     """:raise NotFound: not the user's enrolment."""
     enrolment = get_own_enrolment(user, enrolment_id)

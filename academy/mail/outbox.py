@@ -32,10 +32,16 @@ log = logging.getLogger(__name__)
 CLAIM_FOR = timedelta(minutes=5)
 
 
+#: erased accounts get an address here (see ``academy.accounts.erasure``); nothing is sent to it
+DELETED_ACCOUNT_DOMAIN = "@deleted.invalid"
+
+
 def queue(to_address: str, kind: str, **context) -> OutboxMessage:
     """Render ``templates/mail/<kind>.txt`` and add it to the outbox (flushes, never commits).
 
-    The template's first line is ``Subject: …``; the rest is the body.
+    The template's first line is ``Subject: …``; the rest is the body. Mail to a deleted
+    account (an address at ``deleted.invalid``) is never queued: the message is returned but not
+    added.
     """
     # The Jinja environment directly, without context processors: mail must not depend on who is
     # logged in (and outside a request, looking would cache an anonymous user on ``g``).
@@ -48,6 +54,8 @@ def queue(to_address: str, kind: str, **context) -> OutboxMessage:
     first, _, body = text.lstrip().partition("\n")
     subject = first.removeprefix("Subject:").strip()
     message = OutboxMessage(to_address=to_address, kind=kind, subject=subject, body=body.strip())
+    if to_address.lower().endswith(DELETED_ACCOUNT_DOMAIN):
+        return message
     db.session.add(message)
     db.session.flush()
     note_queued()
