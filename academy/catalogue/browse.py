@@ -31,7 +31,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from academy.catalogue.models import (
     Cohort,
@@ -414,19 +414,20 @@ def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> Brows
     if entry is not None:
         return _from_cache(entry, filters, terms, utcnow())
     result = _browse(filters, terms, utcnow())
-    cache.put(
-        key,
-        _Cached(
-            page_ids=tuple(course.id for course in result.courses),
-            total=result.total,
-            raw_counts=result.raw_counts,
-            free_count=result.free_count,
-            weeks_counts=result.weeks_counts,
-            match=result.match,
-            highlights=dict(result.highlights),
-        ),
-    )
+    cache.put(key, _entry(result))
     return result
+
+
+def _entry(result: BrowseResult) -> _Cached:
+    return _Cached(
+        page_ids=tuple(course.id for course in result.courses),
+        total=result.total,
+        raw_counts=result.raw_counts,
+        free_count=result.free_count,
+        weeks_counts=result.weeks_counts,
+        match=result.match,
+        highlights=dict(result.highlights),
+    )
 
 
 def _page_query(now: datetime, ids: list[int] | None = None):
@@ -446,10 +447,10 @@ def _page_query(now: datetime, ids: list[int] | None = None):
         select(Course, upcoming.c.next_start)
         .outerjoin(upcoming, upcoming.c.course_id == Course.id)
         .options(
-            selectinload(Course.provider),
-            selectinload(Course.step),
-            selectinload(Course.delivery_mode),
-            selectinload(Course.region),
+            joinedload(Course.provider, innerjoin=True),
+            joinedload(Course.step, innerjoin=True),
+            joinedload(Course.delivery_mode),
+            joinedload(Course.region),
             selectinload(Course.sectors),
         )
     )
@@ -559,8 +560,29 @@ def browse_args(args: Mapping[str, str], default_per_page: int = 20) -> tuple[Br
     :raise PageOutOfRange: when the page asked for is past the last.
     """
     filters, notices, slugs = parse_filters(args, default_per_page)
+    cache = result_cache()
+    if cache is None:
+        terms = load_terms(slugs.get("provider"))
+        filters = resolve_filters(filters, slugs, terms, notices)
+        result = browse(filters, terms)
+        result.notices = notices
+        return result, terms
+    # The whole page is kept under the stamp and the filters as typed: the terms (detached from
+    # the session, so no commit can expire them), the filters as resolved, and the result.
+    key = ("page", stamp(get_store(), db.session), filters, tuple(sorted(slugs.items())))
+    hit = cache.get(key)
+    if hit is not None:
+        terms, resolved, resolution_notices, entry = hit
+        result = _from_cache(entry, resolved, terms, utcnow())
+        result.notices = [*notices, *resolution_notices]
+        return result, terms
     terms = load_terms(slugs.get("provider"))
-    filters = resolve_filters(filters, slugs, terms, notices)
-    result = browse(filters, terms)
-    result.notices = notices
+    resolution_notices: list[str] = []
+    resolved = resolve_filters(filters, slugs, terms, resolution_notices)
+    result = _browse(resolved, terms, utcnow())
+    for term in (*(t for each in terms.by_facet.values() for t in each), terms.provider):
+        if term is not None:
+            db.session.expunge(term)
+    cache.put(key, (terms, resolved, resolution_notices, _entry(result)))
+    result.notices = [*notices, *resolution_notices]
     return result, terms
