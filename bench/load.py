@@ -404,6 +404,9 @@ def run_phase(base: str, server, name: str, user_class: str, users: int, seconds
         "load": (load0, os.getloadavg()[0]),
         "machine_busy": (busy1 - busy0) / elapsed,
         "server_share": ours / elapsed,
+        # gunicorn's own CPU time per request: what the figures would be on a quiet machine
+        # depends on this, not on the other processes sharing the cores
+        "cpu_ms": ours * 1000 / os.sysconf("SC_CLK_TCK") / max(int(row["Request Count"]), 1),
     }
 
 
@@ -483,6 +486,51 @@ def enrolment_storm(app, base: str, learners: int, places: int) -> tuple[bool, s
     return ok, summary
 
 
+# ---------------------------------------------------------------------------------- in process
+
+
+def in_process(url: str, requests: int = 200) -> str:
+    """CPU time of this process per request through Flask's test client (no HTTP server, no
+    client, PostgreSQL's own time excluded): a figure the other work on the machine barely
+    moves, unlike wall-clock rates. The search page cold (every query new), then warm (the same
+    queries again, from the cache), beside hello and a course page."""
+    from academy import create_app
+
+    app = create_app({**_settings(url), "SEARCH_SYNC": "off", "BENCHMARK_HELLO": "1"})
+    plan = make_plan(app, cold_requests=requests)
+    client = app.test_client()
+
+    def cpu_ms(paths: list[str]) -> tuple[float, float]:
+        started, wall = time.process_time(), time.perf_counter()
+        for path in paths:
+            response = client.get(path)
+            if response.status_code != 200:
+                raise SystemExit(f"{path}: {response.status_code}")
+        count = len(paths)
+        return ((time.process_time() - started) * 1000 / count,
+                (time.perf_counter() - wall) * 1000 / count)  # fmt: skip
+
+    client.get("/courses?q=warm+up")  # open the searcher, as a running worker has
+    cold = plan["search_cold"][:requests]
+    rows = [
+        ("hello", cpu_ms(["/_bench/hello"] * requests)),
+        ("search, cold (every query new)", cpu_ms(cold)),
+        ("search, warm (the same queries again)", cpu_ms(cold)),
+        ("search mix, from an empty cache", cpu_ms(plan["search_mix"][:requests])),
+        ("course page", cpu_ms(plan["course_paths"][:requests])),
+    ]
+    lines = [
+        f"In process, {requests} requests each, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load "
+        f"average {os.getloadavg()[0]:.1f}:",
+        "",
+        "| request | CPU ms/request | wall ms/request | req/s per core (CPU bound) |",
+        "|---|---|---|---|",
+    ]
+    for name, (cpu, wall) in rows:
+        lines.append(f"| {name} | {cpu:.1f} | {wall:.1f} | {1000 / cpu:,.0f} |")
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------------ reporting
 
 
@@ -496,8 +544,8 @@ def report(results: list[dict], args, storm: str | None) -> str:
         f"{args.users} users × {args.seconds} s per phase, no wait between requests.",
         "",
         "| phase | requests | req/s | p50 ms | p95 ms | errors | × hello | load avg (start→end) "
-        "| machine CPU busy | of which gunicorn |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| machine CPU busy | of which gunicorn | gunicorn CPU ms/request |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     hello = by_name.get("hello", {}).get("rps")
     for r in results:
@@ -505,7 +553,7 @@ def report(results: list[dict], args, storm: str | None) -> str:
         lines.append(
             f"| {r['phase']} | {r['requests']:,} | {r['rps']:,.0f} | {r['p50']:,.0f} | "
             f"{r['p95']:,.0f} | {r['failures']} | {ratio} | {r['load'][0]:.1f}→{r['load'][1]:.1f} "
-            f"| {r['machine_busy']:.0%} | {r['server_share']:.0%} |"
+            f"| {r['machine_busy']:.0%} | {r['server_share']:.0%} | {r['cpu_ms']:.1f} |"
         )
     if storm:
         lines += ["", f"**Enrolment storm:** {storm}"]
@@ -525,6 +573,10 @@ def main() -> int:
     parser.add_argument("--storm", type=int, default=STORM)
     parser.add_argument("--storm-only", action="store_true", help="only the enrolment storm")
     parser.add_argument("--no-storm", action="store_true")
+    parser.add_argument(
+        "--in-process", type=int, metavar="N", default=0,
+        help="instead of the server: N requests per kind through the test client, CPU per request",
+    )  # fmt: skip
     args = parser.parse_args()
     if not args.database_url.startswith(("postgresql://", "postgres://")):
         raise SystemExit("The load test runs on PostgreSQL: set LOAD_DATABASE_URL.")
@@ -534,6 +586,9 @@ def main() -> int:
             raise SystemExit(f"Unknown phase {phase!r}; phases are {', '.join(PHASES)}")
     app = make_app(args.database_url)
     prepare(app, args.courses, LEARNERS, args.storm)
+    if args.in_process:
+        print(in_process(args.database_url, args.in_process))
+        return 0
     classes = {"hello": "Hello", "search": "Search", "search-cold": "SearchCold",
                "course": "Course", "learning": "Learning"}  # fmt: skip
     results: list[dict] = []
