@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format seed clean bench bench-import
+.PHONY: install run test lint format seed clean bench bench-import load load-enrol
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,21 @@ bench: install
 ## CSV import benchmark: 10,000 rows through the provider's upload screen
 bench-import: install
 	$(BIN)/python bench/import_bench.py $(BENCH_ARGS)
+
+## Load test: gunicorn on PostgreSQL (LOAD_DATABASE_URL, default the local academy_load database),
+## 10k courses, 50 users x 30 s per phase, then the enrolment storm (fails on any error)
+LOAD_DATABASE_URL ?= postgresql://academy:academy@127.0.0.1:5432/academy_load
+export LOAD_DATABASE_URL
+$(BIN)/.installed-load: pyproject.toml $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[test,load]'
+	touch $@
+
+load: $(BIN)/.installed-load
+	$(BIN)/python bench/load.py $(LOAD_ARGS)
+
+## Only the enrolment storm: 200 simultaneous enrolments for 20 places through gunicorn
+load-enrol: $(BIN)/.installed-load
+	$(BIN)/python bench/load.py --storm-only $(LOAD_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -31,20 +31,22 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from academy.catalogue.models import (
+    Cohort,
     Course,
     Programme,
     ProgrammeModule,
     course_professions,
     course_sectors,
 )
-from academy.catalogue.visibility import is_public, next_starts
+from academy.catalogue.visibility import cohort_starts, is_public, next_starts
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.providers.models import Provider
 from academy.search import TextMatch, get_store, highlight, match_text
+from academy.search.cache import result_cache, stamp
 from academy.taxonomy.models import DeliveryMode, Profession, Region, Sector, Step
 
 PER_PAGE_CHOICES = (10, 20, 50)
@@ -266,18 +268,20 @@ def _clauses(
     return found
 
 
-def id_in(ids: list[int]) -> ColumnElement[bool]:
-    """``Course.id`` is one of ``ids``, as one bound value whatever its length.
+def id_in(ids: list[int], column=None, name: str = "matched_ids") -> ColumnElement[bool]:
+    """``column`` (``Course.id`` by default) is one of ``ids``, as one bound value named
+    ``name`` whatever its length (two in one statement need two names).
 
     PostgreSQL takes an array; SQLite a JSON list read with ``json_each``. Either way the statement
     stays the same size (and cacheable) for ten ids or a hundred thousand.
     """
+    column = Course.id if column is None else column
     if not ids:
         return false()
     if db.engine.dialect.name == "postgresql":
-        return Course.id == any_(bindparam("matched_ids", ids, type_=ARRAY(Integer)))
-    each = func.json_each(bindparam("matched_ids", json.dumps(ids))).table_valued("value")
-    return Course.id.in_(select(each.c.value))
+        return column == any_(bindparam(name, ids, type_=ARRAY(Integer)))
+    each = func.json_each(bindparam(name, json.dumps(ids))).table_valued("value")
+    return column.in_(select(each.c.value))
 
 
 def _where(clauses: Mapping[str, ColumnElement[bool]], leave_out: str | None = None):
@@ -312,6 +316,8 @@ class BrowseResult:
     notices: list[str] = field(default_factory=list)
     match: TextMatch | None = None
     highlights: dict[int, tuple[Markup, Markup]] = field(default_factory=dict)
+    #: facet counts as computed (term id -> count, "open" for untagged), kept for the cache
+    raw_counts: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
 
     @property
     def pages(self) -> int:
@@ -375,26 +381,122 @@ class PageOutOfRange(LookupError):
     """The requested page is past the last page of results (or not a page number at all)."""
 
 
+@dataclass(frozen=True)
+class _Cached:
+    """What a result cache entry keeps: ids and counts, never a course (see search/cache.py)."""
+
+    page_ids: tuple[int, ...]
+    total: int
+    raw_counts: dict[str, dict[Any, int]]
+    free_count: int
+    weeks_counts: dict[int, int]
+    match: TextMatch | None
+    highlights: dict[int, tuple[Markup, Markup]]
+
+
 def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> BrowseResult:
     """Return the page of public courses matching ``filters``, with facet counts.
 
+    Which courses match and the counts may come from this process's result cache
+    (``search/cache.py``): they are kept only while no searchable row has changed and the index
+    has applied nothing new. The page's courses are always read again from the database through
+    the visibility rules, so a course hidden since can never show. A caller passing ``now``
+    (tests, to fix the clock) bypasses the cache.
+
     :raise PageOutOfRange: when ``filters.page`` is beyond the last page.
     """
-    now = now or utcnow()
-    match = match_text(get_store(), filters.q) if filters.q else None
-    clauses = _clauses(filters, terms, now, match)
-    upcoming = next_starts(now)
-    page_query = (
+    cache = result_cache() if now is None else None
+    if cache is None:
+        return _browse(filters, terms, now or utcnow())
+    provider_id = terms.provider.id if terms.provider is not None else None
+    key = (stamp(get_store(), db.session), filters, provider_id)
+    entry: _Cached | None = cache.get(key)
+    if entry is not None:
+        return _from_cache(entry, filters, terms, utcnow())
+    result = _browse(filters, terms, utcnow())
+    cache.put(key, _entry(result))
+    return result
+
+
+def _entry(result: BrowseResult) -> _Cached:
+    return _Cached(
+        page_ids=tuple(course.id for course in result.courses),
+        total=result.total,
+        raw_counts=result.raw_counts,
+        free_count=result.free_count,
+        weeks_counts=result.weeks_counts,
+        match=result.match,
+        highlights=dict(result.highlights),
+    )
+
+
+def _page_query(now: datetime, ids: list[int] | None = None):
+    """Courses with their next start; with ``ids``, the starts are worked out for those only
+    (the planner would otherwise aggregate every cohort of the catalogue first)."""
+    if ids is None:
+        upcoming = next_starts(now)
+    else:
+        starts = cohort_starts().where(id_in(ids, Cohort.course_id, "page_ids")).subquery()
+        upcoming = (
+            select(starts.c.course_id, func.min(starts.c.starts_at).label("next_start"))
+            .where(starts.c.starts_at > now)
+            .group_by(starts.c.course_id)
+            .subquery("next_starts")
+        )
+    statement = (
         select(Course, upcoming.c.next_start)
         .outerjoin(upcoming, upcoming.c.course_id == Course.id)
         .options(
-            selectinload(Course.provider),
-            selectinload(Course.step),
-            selectinload(Course.delivery_mode),
-            selectinload(Course.region),
+            joinedload(Course.provider, innerjoin=True),
+            joinedload(Course.step, innerjoin=True),
+            joinedload(Course.delivery_mode),
+            joinedload(Course.region),
             selectinload(Course.sectors),
         )
     )
+    return statement, upcoming
+
+
+def _from_cache(entry: _Cached, filters: Filters, terms: Terms, now: datetime) -> BrowseResult:
+    """A result from a cache entry: the page's courses re-read, public ones only, in order."""
+    wanted = list(entry.page_ids)
+    page_query, _upcoming = _page_query(now, wanted)
+    statement = page_query.where(is_public(), id_in(wanted, Course.id, "page_course_ids"))
+    found = {course.id: (course, start) for course, start in db.session.execute(statement)}
+    rows = [found[course_id] for course_id in wanted if course_id in found]
+    return BrowseResult(
+        filters=filters,
+        courses=[course for course, _start in rows],
+        next_start={course.id: start for course, start in rows if start is not None},
+        total=entry.total,
+        facets=_facets(entry.raw_counts, filters, terms),
+        free_count=entry.free_count,
+        weeks_counts=entry.weeks_counts,
+        match=entry.match,
+        highlights={course.id: entry.highlights[course.id] for course, _s in rows
+                    if course.id in entry.highlights},
+        raw_counts=entry.raw_counts,
+    )  # fmt: skip
+
+
+def _facets(raw_counts: dict[str, dict[Any, int]], filters: Filters, terms: Terms) -> list[Facet]:
+    facets = []
+    for name, (_model, label) in TERM_FACETS.items():
+        counts = raw_counts[name]
+        selected = getattr(filters, name)
+        values = [
+            FacetValue(term, counts.get(term.id, 0) + counts.get("open", 0), term.slug == selected)
+            for term in terms.by_facet[name]
+        ]
+        facets.append(Facet(name, label, values))
+    return facets
+
+
+def _browse(filters: Filters, terms: Terms, now: datetime) -> BrowseResult:
+    """``browse`` without the cache: everything from the index and the database."""
+    match = match_text(get_store(), filters.q) if filters.q else None
+    clauses = _clauses(filters, terms, now, match)
+    page_query, upcoming = _page_query(now)
     offset = (filters.page - 1) * filters.per_page
     if match is not None and filters.sort == "relevance":
         visible = set(db.session.scalars(select(Course.id).where(_where(clauses))))
@@ -402,12 +504,9 @@ def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> Brows
         total = len(ranked)
         _check_page(filters, total)
         wanted = ranked[offset : offset + filters.per_page]
-        found = {
-            course.id: (course, start)
-            for course, start in db.session.execute(
-                page_query.where(_where(clauses), id_in(wanted))
-            )
-        }
+        page_query, _upcoming = _page_query(now, wanted)
+        statement = page_query.where(_where(clauses), id_in(wanted, Course.id, "page_course_ids"))
+        found = {course.id: (course, start) for course, start in db.session.execute(statement)}
         rows = [found[course_id] for course_id in wanted if course_id in found]
     else:
         total = _count(clauses, None)
@@ -426,21 +525,12 @@ def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> Brows
         rows = db.session.execute(statement.limit(filters.per_page).offset(offset)).all()
 
     raw_counts = _facet_counts(clauses, now)
-    facets = []
-    for name, (_model, label) in TERM_FACETS.items():
-        counts = raw_counts[name]
-        selected = getattr(filters, name)
-        values = [
-            FacetValue(term, counts.get(term.id, 0) + counts.get("open", 0), term.slug == selected)
-            for term in terms.by_facet[name]
-        ]
-        facets.append(Facet(name, label, values))
     return BrowseResult(
         filters=filters,
         courses=[course for course, _start in rows],
         next_start={course.id: start for course, start in rows if start is not None},
         total=total,
-        facets=facets,
+        facets=_facets(raw_counts, filters, terms),
         free_count=_count(clauses, "free", Course.cost_type == "free"),
         weeks_counts=_weeks_counts(clauses, now),
         match=match,
@@ -453,6 +543,7 @@ def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> Brows
         }
         if match is not None
         else {},
+        raw_counts=raw_counts,
     )
 
 
@@ -469,8 +560,29 @@ def browse_args(args: Mapping[str, str], default_per_page: int = 20) -> tuple[Br
     :raise PageOutOfRange: when the page asked for is past the last.
     """
     filters, notices, slugs = parse_filters(args, default_per_page)
+    cache = result_cache()
+    if cache is None:
+        terms = load_terms(slugs.get("provider"))
+        filters = resolve_filters(filters, slugs, terms, notices)
+        result = browse(filters, terms)
+        result.notices = notices
+        return result, terms
+    # The whole page is kept under the stamp and the filters as typed: the terms (detached from
+    # the session, so no commit can expire them), the filters as resolved, and the result.
+    key = ("page", stamp(get_store(), db.session), filters, tuple(sorted(slugs.items())))
+    hit = cache.get(key)
+    if hit is not None:
+        terms, resolved, resolution_notices, entry = hit
+        result = _from_cache(entry, resolved, terms, utcnow())
+        result.notices = [*notices, *resolution_notices]
+        return result, terms
     terms = load_terms(slugs.get("provider"))
-    filters = resolve_filters(filters, slugs, terms, notices)
-    result = browse(filters, terms)
-    result.notices = notices
+    resolution_notices: list[str] = []
+    resolved = resolve_filters(filters, slugs, terms, resolution_notices)
+    result = _browse(resolved, terms, utcnow())
+    for term in (*(t for each in terms.by_facet.values() for t in each), terms.provider):
+        if term is not None:
+            db.session.expunge(term)
+    cache.put(key, (terms, resolved, resolution_notices, _entry(result)))
+    result.notices = [*notices, *resolution_notices]
     return result, terms

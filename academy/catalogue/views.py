@@ -16,6 +16,19 @@ from academy.extensions import db
 bp = Blueprint("catalogue", __name__)
 
 
+def _hello() -> Response:
+    """The bare endpoint load tests compare every page with: no database, no template."""
+    return Response("hello", mimetype="text/plain")
+
+
+@bp.record_once
+def _benchmark_endpoint(state) -> None:
+    """``/_bench/hello`` exists only when the ``BENCHMARK_HELLO`` setting is on (``make load``
+    turns it on for its own server); a normal configuration never registers it."""
+    if str(state.app.config.get("BENCHMARK_HELLO", "")).lower() in ("1", "true", "yes", "on"):
+        state.app.add_url_rule("/_bench/hello", "benchmark_hello", _hello)
+
+
 @bp.get("/courses")
 def course_list():
     try:
