@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format seed clean bench bench-import
+.PHONY: install run test lint format seed clean bench bench-import bench-pdf
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: install
 ## CSV import benchmark: 10,000 rows through the provider's upload screen
 bench-import: install
 	$(BIN)/python bench/import_bench.py $(BENCH_ARGS)
+
+## PDF export benchmark: the printable summary of 200 entries (target under 1.5 s)
+bench-pdf: install
+	$(BIN)/python bench/pdf_bench.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -3,8 +3,11 @@
 Built from the same rows as the portfolio pages (``entries_for``): the learner's name, the date
 range, totals, a table of entries (dates, title, provider, method, hours, participatory hours,
 verified or self-recorded, themes), then each entry's reflections, with page numbers in the
-footer. Text is set in DejaVu Sans when the system has it (any script prints); otherwise in the
+footer. Text is set in Liberation Sans or DejaVu Sans when the system has one; otherwise in the
 PDF core font, with characters it cannot show replaced.
+
+Long text is wrapped here (``Typesetter``) and drawn line by line with ``FPDF.text``: fpdf2's
+own ``multi_cell`` and ``table`` made 200 entries take about 15 s.
 """
 
 from __future__ import annotations
@@ -14,15 +17,21 @@ from datetime import date
 from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from academy.accounts.models import User
 from academy.portfolio.models import METHODS, THEMES, LearningRecordEntry
 
-FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/dejavu"),
-    Path("/usr/share/fonts/dejavu"),
-    Path("/usr/local/share/fonts/dejavu"),
+#: (regular, bold) TrueType fonts, best first: Liberation Sans parses eight times faster than
+#: DejaVu Sans (a quarter of the glyphs) and both cover the Latin, Greek and Cyrillic scripts
+FONTS = (
+    (
+        Path("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf"),
+        Path("/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
+    ),
+    (
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    ),
 )
 REFLECTION_FIELDS = (
     ("relevance", "Topic and relevance to practice"),
@@ -46,8 +55,7 @@ WIDTHS = (22, 40, 28, 20, 11, 11, 18, 30)  # millimetres: 180 of A4's 210
 
 
 def _font_files() -> tuple[Path, Path] | None:
-    for folder in FONT_DIRS:
-        regular, bold = folder / "DejaVuSans.ttf", folder / "DejaVuSans-Bold.ttf"
+    for regular, bold in FONTS:
         if regular.is_file() and bold.is_file():
             return regular, bold
     return None
@@ -55,6 +63,14 @@ def _font_files() -> tuple[Path, Path] | None:
 
 def _day(value: date | None) -> str:
     return "" if value is None else f"{value.day} {value:%b %Y}"
+
+
+def _theme(key: str) -> str:
+    """A theme short enough for the table: ``NMC practise effectively``, ``SWE 4.6``."""
+    label = THEMES.get(key, key)
+    if label.startswith("NMC Code: "):
+        return "NMC " + label.removeprefix("NMC Code: ")
+    return label.split(":")[0]
 
 
 def _hours(value: float | None) -> str:
@@ -83,6 +99,9 @@ class SummaryPDF(FPDF):
 
     def clean(self, text: str | None) -> str:
         """``text`` as the font can print it (control characters dropped)."""
+        text = text or ""
+        if self.unicode and text.replace("\n", "").replace("\t", "").isprintable():
+            return text
         text = "".join(
             ch for ch in (text or "") if ch in "\n\t" or unicodedata.category(ch)[0] != "C"
         )
@@ -101,16 +120,113 @@ class SummaryPDF(FPDF):
         self.set_text_color(0)
 
 
+class Typesetter:
+    """Greedy word wrapping with each word measured once per font.
+
+    fpdf2's ``multi_cell`` re-measures the whole line for every character it adds, which makes
+    long reflections quadratic (about 15 s for 200 entries); measuring words once keeps the
+    summary linear in the amount of text.
+    """
+
+    def __init__(self, pdf: SummaryPDF) -> None:
+        self.pdf = pdf
+        self.widths: dict[tuple[str, float], dict[str, float]] = {}
+
+    def width(self, text: str) -> float:
+        key = (self.pdf.font_style, self.pdf.font_size_pt)
+        cache = self.widths.setdefault(key, {})
+        if text not in cache:
+            cache[text] = self.pdf.get_string_width(text)
+        return cache[text]
+
+    def wrap(self, text: str, width: float) -> list[str]:
+        """``text`` broken into lines no wider than ``width`` in the current font."""
+        lines: list[str] = []
+        space = self.width(" ")
+        for paragraph in text.split("\n"):
+            line, used = "", 0.0
+            for word in paragraph.split():
+                size = self.width(word)
+                if size > width:  # a word longer than the line: break it by characters
+                    if line:
+                        lines.append(line)
+                    line, used = "", 0.0
+                    for ch in word:
+                        ch_size = self.width(ch)
+                        if used + ch_size > width and line:
+                            lines.append(line)
+                            line, used = "", 0.0
+                        line, used = line + ch, used + ch_size
+                    continue
+                if line and used + space + size > width:
+                    lines.append(line)
+                    line, used = word, size
+                else:
+                    line, used = (f"{line} {word}", used + space + size) if line else (word, size)
+            lines.append(line)
+        return lines or [""]
+
+    def line(self, x: float, top: float, height: float, text: str) -> None:
+        """Print one line in a box ``height`` high whose top is at ``top``.
+
+        ``FPDF.text`` is used rather than ``cell``: it is several times faster, and every
+        line here is already measured and wrapped.
+        """
+        if text:
+            size = self.pdf.font_size  # in user units (mm)
+            self.pdf.text(x, top + height / 2 + size * 0.35, text)
+
+    def paragraph(self, text: str, line_height: float) -> None:
+        """Print ``text`` wrapped to the page width, breaking pages between lines."""
+        pdf = self.pdf
+        y = pdf.get_y()
+        for line in self.wrap(text, pdf.epw):
+            if y + line_height > pdf.page_break_trigger:
+                pdf.add_page()
+                y = pdf.t_margin
+            self.line(pdf.l_margin, y, line_height, line)
+            y += line_height
+        pdf.set_xy(pdf.l_margin, y)
+
+
+def _table(pdf: SummaryPDF, setter: Typesetter, rows: list[list[str]]) -> None:
+    """A bordered table with a shaded heading row, repeated at the top of each page."""
+    pad, line_height = 1.0, 3.6
+
+    def draw(cells: list[str], heading: bool) -> None:
+        pdf.set_font(pdf.family_name, "B" if heading else "", 7.5)
+        wrapped = [setter.wrap(text, w - 2 * pad) for text, w in zip(cells, WIDTHS, strict=True)]
+        height = max(len(lines) for lines in wrapped) * line_height + 2 * pad
+        if not heading and pdf.will_page_break(height):
+            pdf.add_page()
+            draw(list(HEADINGS), heading=True)
+            pdf.set_font(pdf.family_name, "", 7.5)
+        x, y = pdf.l_margin, pdf.get_y()
+        for lines, w in zip(wrapped, WIDTHS, strict=True):
+            pdf.rect(x, y, w, height, style="DF" if heading else "D")
+            for number, line in enumerate(lines):
+                setter.line(x + pad, y + pad + number * line_height, line_height, line)
+            x += w
+        pdf.set_xy(pdf.l_margin, y + height)
+
+    pdf.set_draw_color(150)
+    pdf.set_fill_color(225, 228, 232)
+    draw(list(HEADINGS), heading=True)
+    for row in rows:
+        draw(row, heading=False)
+
+
 def render_pdf(user: User, entries: list[LearningRecordEntry], today: date) -> bytes:
     """The summary for ``user``'s ``entries`` (as ``entries_for`` returns them) as PDF bytes."""
     pdf = SummaryPDF(user.name)
+    setter = Typesetter(pdf)
     pdf.add_page()
     family = pdf.family_name
     counted = [e for e in entries if e.counts]
     pdf.set_font(family, "B", 18)
-    pdf.cell(0, 10, "Learning record", new_x="LMARGIN", new_y="NEXT")
+    setter.paragraph("Learning record", 10)
     pdf.set_font(family, "B", 13)
-    pdf.cell(0, 8, pdf.clean(user.name), new_x="LMARGIN", new_y="NEXT")
+    setter.paragraph(pdf.clean(user.name), 8)
     pdf.set_font(family, "", 10)
     if entries:
         first = min(e.started_on or e.completed_on for e in entries)
@@ -118,7 +234,7 @@ def render_pdf(user: User, entries: list[LearningRecordEntry], today: date) -> b
         span = f"Learning from {_day(first)} to {_day(last)}."
     else:
         span = "No learning recorded yet."
-    pdf.cell(0, 6, span + f" Printed {_day(today)}.", new_x="LMARGIN", new_y="NEXT")
+    setter.paragraph(span + f" Printed {_day(today)}.", 6)
     total = sum(e.hours or 0 for e in counted)
     participatory = sum(e.participatory_hours or 0 for e in counted)
     verified = sum(1 for e in counted if e.verified)
@@ -129,58 +245,42 @@ def render_pdf(user: User, entries: list[LearningRecordEntry], today: date) -> b
     )
     if withdrawn:
         totals += f" {withdrawn} withdrawn by the provider (not counted)."
-    pdf.multi_cell(0, 6, totals, new_x="LMARGIN", new_y="NEXT")
+    setter.paragraph(totals, 6)
     pdf.ln(3)
 
     if entries:
-        pdf.set_font(family, "", 7.5)
-        with pdf.table(
-            col_widths=WIDTHS,
-            text_align="LEFT",
-            v_align="TOP",
-            line_height=3.6,
-            padding=1,
-            headings_style=FontFace(emphasis="BOLD", fill_color=(225, 228, 232)),
-            repeat_headings=1,
-        ) as table:
-            heading = table.row()
-            for text in HEADINGS:
-                heading.cell(text)
-            for entry in entries:
-                dates = _day(entry.completed_on)
-                if entry.started_on and entry.started_on != entry.completed_on:
-                    dates = f"{_day(entry.started_on)} to {dates}"
-                record = "Verified" if entry.verified else "Self-recorded"
-                if not entry.counts:
-                    record = "Withdrawn (not counted)"
-                themes = ", ".join(THEMES.get(t, t).split(":")[0] for t in entry.themes or [])
-                row = table.row()
-                for text in (
-                    dates,
-                    entry.title,
-                    entry.provider_name,
-                    METHODS.get(entry.method, entry.method),
-                    _hours(entry.hours),
-                    _hours(entry.participatory_hours),
-                    record,
-                    themes,
-                ):
-                    row.cell(pdf.clean(text))
+        rows = []
+        for entry in entries:
+            dates = _day(entry.completed_on)
+            if entry.started_on and entry.started_on != entry.completed_on:
+                dates = f"{_day(entry.started_on)} to {dates}"
+            record = "Verified" if entry.verified else "Self-recorded"
+            if not entry.counts:
+                record = "Withdrawn (not counted)"
+            themes = ", ".join(_theme(t) for t in entry.themes or [])
+            cells = [
+                dates,
+                entry.title,
+                entry.provider_name,
+                METHODS.get(entry.method, entry.method),
+                _hours(entry.hours),
+                _hours(entry.participatory_hours),
+                record,
+                themes,
+            ]
+            rows.append([pdf.clean(text) for text in cells])
+        _table(pdf, setter, rows)
 
     reflective = [e for e in entries if any(getattr(e, key) for key, _ in REFLECTION_FIELDS)]
     if reflective:
         pdf.ln(6)
         pdf.set_font(family, "B", 14)
-        pdf.cell(0, 9, "Reflections", new_x="LMARGIN", new_y="NEXT")
+        setter.paragraph("Reflections", 9)
         for entry in reflective:
+            if pdf.will_page_break(25):  # keep an entry's heading with its first lines
+                pdf.add_page()
             pdf.set_font(family, "B", 11)
-            pdf.multi_cell(
-                0,
-                6,
-                pdf.clean(f"{entry.title} ({_day(entry.completed_on)})"),
-                new_x="LMARGIN",
-                new_y="NEXT",
-            )
+            setter.paragraph(pdf.clean(f"{entry.title} ({_day(entry.completed_on)})"), 6)
             for key, label in REFLECTION_FIELDS:
                 text = getattr(entry, key)
                 if not text:
@@ -189,8 +289,8 @@ def render_pdf(user: User, entries: list[LearningRecordEntry], today: date) -> b
                     who = ", ".join(p for p in (entry.peer_name, entry.peer_role) if p)
                     label = f"{label} (with {who})"
                 pdf.set_font(family, "B", 9)
-                pdf.cell(0, 5, pdf.clean(label), new_x="LMARGIN", new_y="NEXT")
+                setter.paragraph(pdf.clean(label), 5)
                 pdf.set_font(family, "", 9)
-                pdf.multi_cell(0, 4.6, pdf.clean(text), new_x="LMARGIN", new_y="NEXT")
+                setter.paragraph(pdf.clean(text), 4.6)
             pdf.ln(3)
     return bytes(pdf.output())
