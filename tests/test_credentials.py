@@ -435,4 +435,4 @@ def test_a_clr_names_badges_revoked_since(client, login, csrf, learner, verified
     verdict = verify(token)
     assert verdict.status == "valid"
     assert any("Mistake" in note for note in verdict.notes)
-    assert clr.clr_entries(learner) == []
+    assert clr.clr_entries(learner) == []  # the learner's revocation takes it out of the CLR

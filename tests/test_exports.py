@@ -292,6 +292,7 @@ def _fill(learner, make_entry, make_course, count: int, evidence_dir):
         "/portfolio/export.csv",
         "/portfolio/export.pdf",
         "/account/data.zip",
+        "/portfolio/clr.json",
     ],
 )
 def test_export_pages_run_a_fixed_number_of_queries(

@@ -24,11 +24,11 @@ from sqlalchemy.orm import selectinload
 
 from academy.accounts.models import User
 from academy.catalogue.models import Course, ProgrammeModule
-from academy.credentials import jws, openbadges
+from academy.credentials import jws, keys, openbadges
 from academy.credentials.urls import absolute
 from academy.db_types import utcnow
 from academy.extensions import db
-from academy.portfolio.models import LearningRecordEntry
+from academy.portfolio.models import IssuedCredential, LearningRecordEntry
 from academy.portfolio.services import entries_for
 
 CLR_CONTEXT = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
@@ -54,35 +54,37 @@ def _courses(entries: list[LearningRecordEntry]) -> dict[int, Course]:
     return {course.id: course for course in db.session.scalars(query)}
 
 
-def clr_entries(user: User) -> list[LearningRecordEntry]:
-    """The entries a CLR covers: verified, not withdrawn, and not revoked by the learner."""
-    revoked = {
-        c.entry_id
-        for c in openbadges.credentials_of(user)
-        if c.entry_id is not None and c.revoked_at is not None
-    }
-    return [
-        e
-        for e in entries_for(user, include_withdrawn=False)
-        if openbadges.is_eligible(e) and e.id not in revoked
-    ]
+def clr_entries(user: User) -> list[tuple[LearningRecordEntry, IssuedCredential | None]]:
+    """The entries a CLR covers (verified, not withdrawn, not revoked by the learner), each
+    with its live credential if it has one. Three queries."""
+    by_entry = {c.entry_id: c for c in openbadges.credentials_of(user) if c.entry_id is not None}
+    covered = []
+    for entry in entries_for(user, include_withdrawn=False):
+        credential = by_entry.get(entry.id)
+        if openbadges.is_eligible(entry) and (credential is None or credential.revoked_at is None):
+            covered.append((entry, credential))
+    return covered
 
 
 def build_clr(user: User) -> dict:
     """The unsigned ClrCredential for ``user`` (see the module docstring). Issues the badge of
     any covered entry that has none (flushes; the caller commits)."""
-    entries = clr_entries(user)
-    courses = _courses(entries)
+    covered = clr_entries(user)
+    courses = _courses([entry for entry, _ in covered])
     achievements: dict[str, dict] = {}
     badges = []
-    for entry in entries:
+    for entry, credential in covered:
         course = courses.get(entry.course_id) if entry.course_id else None
         achievements.setdefault(
             openbadges.achievement_id(entry, course), openbadges.achievement(entry, course)
         )
-        badges.append(jws.read_trusted(openbadges.issue(user, entry).signed))
+        if credential is None:
+            credential = openbadges.issue(user, entry)
+        badges.append(credential.signed)
+    keyring = keys.keys_by_id()
+    badges = [jws.read_trusted(token, keyring) for token in badges]
     associations = []
-    learnt = [c for c in courses.values()]
+    learnt = list(courses.values())
     by_step: dict[int, list[Course]] = {}
     for course in learnt:
         by_step.setdefault(course.step.number, []).append(course)

@@ -50,11 +50,12 @@ def credential_of(payload: dict) -> dict:
     return {k: v for k, v in payload.items() if k not in JWT_CLAIMS}
 
 
-def read_trusted(token: str) -> dict:
+def read_trusted(token: str, keyring: dict[str, keys.SigningKey] | None = None) -> dict:
     """The credential in a JWS this Academy signed and stored itself (signature checked with
-    the key it names). :raise jwt.PyJWTError: not verifiable with our keys."""
+    the key it names; ``keyring`` saves listing the keys again). :raise jwt.PyJWTError: not
+    verifiable with our keys."""
     header = jwt.get_unverified_header(token)
-    key = keys.keys_by_id().get(header.get("kid", ""))
+    key = (keyring if keyring is not None else keys.keys_by_id()).get(header.get("kid", ""))
     if key is None:
         raise jwt.InvalidKeyError("unknown key")
     payload = jwt.decode(

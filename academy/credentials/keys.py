@@ -63,8 +63,16 @@ def thumbprint(public_key: rsa.RSAPublicKey) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
+#: parsed keys by file path: a key file never changes once written, so each is read only once
+_parsed: dict[Path, SigningKey] = {}
+
+
 def load_keys() -> list[SigningKey]:
-    """Every key in the folder, oldest first (an absent folder holds none)."""
+    """Every key in the folder, oldest first (an absent folder holds none).
+
+    The folder is listed on every call, so a key added by another process (a rotation) is seen
+    at once; only files not seen before are read and parsed.
+    """
     folder = key_dir()
     if not folder.is_dir():
         return []
@@ -73,10 +81,12 @@ def load_keys() -> list[SigningKey]:
         match = KEY_FILE.match(path.name)
         if not match:
             continue
-        private = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(private, rsa.RSAPrivateKey):
-            continue
-        keys.append(SigningKey(int(match.group(1)), match.group(2), private))
+        if path not in _parsed:
+            private = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            if not isinstance(private, rsa.RSAPrivateKey):
+                continue
+            _parsed[path] = SigningKey(int(match.group(1)), match.group(2), private)
+        keys.append(_parsed[path])
     return sorted(keys, key=lambda key: key.number)
 
 

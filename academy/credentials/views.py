@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import jwt
 from flask import Blueprint, abort, jsonify, render_template
-from sqlalchemy import select
 
 from academy.credentials import jws, keys, openbadges
 from academy.credentials.forms import VerifyForm
 from academy.credentials.urls import absolute, issuer_id
 from academy.credentials.verify import verify as verify_credential
-from academy.extensions import db
-from academy.portfolio.models import LearningRecordEntry
 
 bp = Blueprint("credentials", __name__, url_prefix="/credentials")
 
@@ -76,17 +73,11 @@ def credential(public_id: str):
             content = jws.read_trusted(record.signed)
         except (jwt.PyJWTError, ValueError):  # a key removed by hand: show the status alone
             content = None
-    entry = None
-    if record.entry_id is not None:
-        entry = db.session.scalar(
-            select(LearningRecordEntry).where(LearningRecordEntry.id == record.entry_id)
-        )
     return render_template(
         "credentials/credential.html",
         record=record,
         content=content,
         achievement=(content or {}).get("credentialSubject", {}).get("achievement"),
-        entry=entry,
     )
 
 
