@@ -436,3 +436,24 @@ def test_a_clr_names_badges_revoked_since(client, login, csrf, learner, verified
     assert verdict.status == "valid"
     assert any("Mistake" in note for note in verdict.notes)
     assert clr.clr_entries(learner) == []  # the learner's revocation takes it out of the CLR
+
+
+def test_a_learner_without_verified_entries_gets_an_empty_clr_response(
+    client, login, learner, make_entry
+):
+    make_entry(learner, "Only self-recorded")
+    login(client, learner)
+    response = client.get("/portfolio/clr.json")
+    assert response.status_code == 200
+    assert response.get_json() == {"compactJwsString": []}
+
+
+def test_private_keys_live_where_git_ignores_them():
+    from academy import PROJECT_ROOT, create_app
+
+    app = create_app({"SECRET_KEY": "x", "SEARCH_SYNC": "off"})
+    key_dir = Path(app.config["CREDENTIALS_KEY_DIR"])
+    instance = Path(app.instance_path)
+    assert key_dir.is_relative_to(instance)
+    ignored = (PROJECT_ROOT / ".gitignore").read_text().split()
+    assert f"{instance.relative_to(PROJECT_ROOT)}/" in ignored

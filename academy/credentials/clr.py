@@ -143,7 +143,10 @@ def build_clr(user: User) -> dict:
     }
 
 
-def signed_clr(user: User) -> str:
-    """``build_clr(user)`` signed as a VC-JWT with the newest key."""
+def signed_clr(user: User) -> str | None:
+    """``build_clr(user)`` signed as a VC-JWT with the newest key, or None when the learner has
+    no verified entry (a ClrSubject must hold at least one credential)."""
+    if not clr_entries(user):
+        return None
     token, _ = jws.sign(build_clr(user))
     return token

@@ -85,11 +85,12 @@ def json_export():
 @bp.get("/portfolio/clr.json")
 @login_required
 def clr():
-    """A signed CLR 2.0, as a CLR API response (``{"compactJwsString": [...]}``). Issues the
-    badge of any verified entry that had none, so commits."""
+    """A signed CLR 2.0, as a CLR API response (``{"compactJwsString": [...]}``, empty when the
+    learner has no verified entry). Issues the badge of any verified entry that had none, so
+    commits."""
     token = clr_service.signed_clr(current_user)
     db.session.commit()
-    body = json.dumps({"compactJwsString": [token]})
+    body = json.dumps({"compactJwsString": [token] if token else []})
     return _download(body, "application/json", f"comprehensive-learner-record-{_stamp()}.json")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
 from datetime import date, datetime
@@ -315,8 +316,6 @@ Evidence files
 def data_zip(user: User) -> bytes:
     """A zip of ``build_export(user)`` (``data.json``), every evidence file under its display
     name in ``evidence/``, and ``README.txt``. A file missing from disk is listed, not fatal."""
-    import json
-
     export = build_export(user)
     evidence = [(entry, e) for entry in entries_for(user) for e in entry.evidence]
     names = display_names([e.filename for _, e in evidence])
