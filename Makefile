@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format seed clean bench bench-import load load-enrol
+.PHONY: install run test lint format seed clean bench bench-import bench-pdf load load-enrol
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ load: $(BIN)/.installed-load
 ## Only the enrolment storm: 200 simultaneous enrolments for 20 places through gunicorn
 load-enrol: $(BIN)/.installed-load
 	$(BIN)/python bench/load.py --storm-only $(LOAD_ARGS)
+## PDF export benchmark: the printable summary of 200 entries (target under 1.5 s)
+bench-pdf: install
+	$(BIN)/python bench/pdf_bench.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

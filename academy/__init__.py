@@ -48,10 +48,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy import accounts, cli, enrolment, errors, formatting, mail, search
     from academy.api.views import bp as api_bp
     from academy.catalogue.views import bp as catalogue_bp
+    from academy.credentials.views import bp as credentials_bp
     from academy.curation.views import bp as curation_bp
     from academy.main.views import bp as main_bp
     from academy.portfolio import navigation as portfolio_navigation
     from academy.portfolio.dashboard_views import bp as portfolio_dashboard_bp
+    from academy.portfolio.export_views import bp as portfolio_exports_bp
     from academy.portfolio.sharing_views import bp as portfolio_sharing_bp
     from academy.providers.manage import bp as manage_bp
     from academy.providers.views import bp as providers_bp
@@ -64,6 +66,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(curation_bp)
     app.register_blueprint(portfolio_dashboard_bp)
     app.register_blueprint(portfolio_sharing_bp)
+    app.register_blueprint(portfolio_exports_bp)
+    app.register_blueprint(credentials_bp)
     search.init_app(app)
     accounts.init_app(app)
     enrolment.init_app(app)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from academy.credentials import openbadges
+from academy.db_types import utcnow
 from academy.enrolment import services
 from academy.extensions import db
+from academy.portfolio.models import LearningRecordEntry
 
 ROLES = ("anonymous", "learner_a", "learner_b", "staff_x", "staff_y", "curator")
 
@@ -201,6 +204,35 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     # Deleting one's account: the empty probe form is refused (no password, no tick).
     ("accounts.delete_account", "GET"): ("/account/delete", LOGGED_IN),
     ("accounts.delete_account", "POST"): ("/account/delete", users(302, 422)),
+    # Portfolio exports (each learner downloads their own) and credentials.
+    ("portfolio_exports.exports", "GET"): ("/portfolio/export", LOGGED_IN),
+    ("portfolio_exports.pdf", "GET"): ("/portfolio/export.pdf", LOGGED_IN),
+    ("portfolio_exports.csv", "GET"): ("/portfolio/export.csv", LOGGED_IN),
+    ("portfolio_exports.json", "GET"): ("/portfolio/export.json", LOGGED_IN),
+    ("portfolio_exports.clr", "GET"): ("/portfolio/clr.json", LOGGED_IN),
+    ("portfolio_exports.data_zip", "GET"): ("/account/data.zip", LOGGED_IN),
+    ("portfolio_exports.issue_credential", "POST"): (
+        "/portfolio/export/entries/{entry_a}/credential",
+        ONLY_A_POST,
+    ),
+    ("portfolio_exports.download_credential", "GET"): (
+        "/portfolio/export/credentials/{credential_a}.jwt",
+        ONLY_A,
+    ),
+    ("portfolio_exports.revoke_credential", "GET"): (
+        "/portfolio/export/credentials/{credential_a}/revoke",
+        ONLY_A,
+    ),
+    ("portfolio_exports.revoke_credential", "POST"): (
+        "/portfolio/export/credentials/{credential_a}/revoke",
+        ONLY_A_POST,
+    ),
+    ("credentials.issuer", "GET"): ("/credentials/issuer", OPEN),
+    ("credentials.jwks", "GET"): ("/credentials/keys.json", OPEN),
+    ("credentials.credential", "GET"): ("/credentials/{credential_a}", OPEN),
+    ("credentials.status", "GET"): ("/credentials/status/{credential_a}", OPEN),
+    ("credentials.verify", "GET"): ("/credentials/verify", OPEN),
+    ("credentials.verify", "POST"): ("/credentials/verify", same(422)),
 }
 
 
@@ -250,6 +282,17 @@ def world(app, taxonomy, make_provider, make_course, make_cohort, make_user, mak
     }
     enrolment_a = services.enrol(people["learner_a"], cohort.id, access_needs="Step-free access")
     enrolment_a_other = services.enrol(people["learner_a"], other.id)
+    entry_a = LearningRecordEntry(
+        user_id=people["learner_a"].id,
+        title="Verified course",
+        completed_at=utcnow(),
+        verified=True,
+        course_id=course.id,
+        provider_name="Provider X",
+    )
+    db.session.add(entry_a)
+    db.session.flush()
+    credential_a = openbadges.issue(people["learner_a"], entry_a)
     db.session.commit()
     app.config["WTF_CSRF_ENABLED"] = False  # the matrix is about who may; CSRF is tested apart
     return {
@@ -269,6 +312,8 @@ def world(app, taxonomy, make_provider, make_course, make_cohort, make_user, mak
             "enrolment_a": enrolment_a.id,
             "enrolment_a_other": enrolment_a_other.id,
             **share_for(app, people["learner_a"], make_entry, tmp_path),
+            "entry_a": entry_a.id,
+            "credential_a": credential_a.public_id,
         },
     }
 

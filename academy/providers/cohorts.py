@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from academy.accounts.models import User
 from academy.catalogue.models import Cohort, CohortSession, Course
+from academy.credentials.openbadges import revoke_for_entry
 from academy.curation import audit
 from academy.db_types import utcnow
 from academy.enrolment import services as enrolment_services
@@ -341,6 +342,7 @@ def mark(user: User, cohort: Cohort, enrolment_ids: list[int], outcome: str, not
         elif record is not None:
             record.withdrawn_at = now
             _corrected(record, user, now, note or "Marked as not completed.")
+            revoke_for_entry(record, f"Withdrawn by the provider: {record.correction_note}")
         changed += 1
         audit.record(
             user,
