@@ -62,6 +62,9 @@ def app(database_url: str, tmp_path: Path):
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key",
             "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+            # off for tests not about them (tests/test_rate_limits.py turns them on)
+            "RATE_LIMITS_ENABLED": False,
+            "REQUEST_LOG": False,
         }
     )
     with app.app_context():
