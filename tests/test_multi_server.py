@@ -185,6 +185,8 @@ def servers(app, tmp_path_factory):
                     "SEARCH_INDEX_DIR": str(root / "index"),
                     "ACADEMY_MAIL_FILE_DIR": str(root / "mail"),
                     "ACADEMY_SESSION_COOKIE_SECURE": "false",  # plain HTTP on loopback
+                    # the test polls search from one address; the default limit would refuse it
+                    "ACADEMY_RATE_LIMIT_SEARCH_API": "6000/minute",
                     "GUNICORN_WORKERS": "2",
                     "GUNICORN_THREADS": "4",
                     "GUNICORN_GRACEFUL_TIMEOUT": "5",
@@ -345,9 +347,12 @@ def test_killing_a_worker_and_the_follower_loses_nothing_acknowledged(
             with lock:
                 acknowledged_titles[course_id] = title
 
+    killed: list[int] = []
+
     def kill_mid_stream() -> None:
         halfway.wait(timeout=30)
-        os.kill(a.worker_pids()[0], signal.SIGKILL)  # one of A's web workers, mid-request
+        killed.append(a.worker_pids()[0])
+        os.kill(killed[0], signal.SIGKILL)  # one of A's web workers, mid-request
         a.follower.send_signal(signal.SIGKILL)  # and A's search follower
         a.follower.wait(timeout=10)
 
@@ -379,6 +384,7 @@ def test_killing_a_worker_and_the_follower_loses_nothing_acknowledged(
     )
 
     # A's gunicorn replaced its worker; its restarted follower brings A's index up to date.
+    assert killed and killed[0] not in a.worker_pids()
     a.start_follower()
     a.wait_until_healthy()
     for server in (a, b):
