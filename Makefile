@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format seed clean bench bench-import bench-pdf load load-enrol
+.PHONY: install run run-prod test lint format seed clean bench bench-import bench-pdf load load-enrol
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ run: install
 	$(BIN)/flask seed --if-empty
 	$(BIN)/flask search sync
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+## The production layout on this machine: gunicorn (GUNICORN_WORKERS, default 3) and one search
+## follower on PostgreSQL (DATABASE_URL, default postgresql://academy:academy@127.0.0.1/academy;
+## docs/deploy.md says how to create it) at http://127.0.0.1:8000. Ctrl-C stops both.
+run-prod: install
+	PORT=$(if $(filter command line environment,$(origin PORT)),$(PORT),8000) scripts/run-prod
 
 ## Set up and run the whole suite, lint included (TEST_DATABASE_URL selects PostgreSQL)
 test: install lint

@@ -29,9 +29,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(settings.defaults(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
-    app.config.update(settings.from_environment(os.environ))
+    environment = settings.from_environment(os.environ)
+    app.config.update(environment)
     if config:
         app.config.update(config)
+    settings.apply_profile(app.config, {**environment, **(config or {})})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.load_or_create_secret_key(app.instance_path)
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.normalise_database_url(
@@ -45,7 +47,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
 
-    from academy import accounts, cli, enrolment, errors, formatting, mail, search
+    from academy import accounts, cli, enrolment, errors, formatting, mail, ops, search
     from academy.api.views import bp as api_bp
     from academy.catalogue.views import bp as catalogue_bp
     from academy.credentials.views import bp as credentials_bp
@@ -58,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy.providers.manage import bp as manage_bp
     from academy.providers.views import bp as providers_bp
 
+    ops.init_app(app)  # first: request ids, rate limits and headers wrap every other handler
     app.register_blueprint(main_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(providers_bp)

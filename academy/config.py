@@ -2,6 +2,9 @@
 
 Environment variables: ``DATABASE_URL``, ``SECRET_KEY`` and ``SEARCH_INDEX_DIR`` by their plain
 names, and any other setting as ``ACADEMY_<NAME>`` (for example ``ACADEMY_COURSES_PER_PAGE=30``).
+
+``ACADEMY_ENV=production`` selects the production profile (``apply_profile``): it refuses to start
+without a real ``SECRET_KEY`` from the environment and turns on secure cookies and https URLs.
 """
 
 from __future__ import annotations
@@ -32,6 +35,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # "development" (the default) or "production" (see ``apply_profile``)
+        "ENV": "development",
+        # how many reverse proxies stand in front of the app (X-Forwarded-* is trusted that deep)
+        "PROXY_COUNT": 0,
     }
 
 
@@ -73,3 +80,90 @@ def load_or_create_secret_key(instance_path: str) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run safely; the message says what to set."""
+
+
+#: settings read as booleans when they arrive from the environment as text
+BOOLEAN_SETTINGS = (
+    "SESSION_COOKIE_SECURE",
+    "REMEMBER_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "REMEMBER_COOKIE_HTTPONLY",
+    "RATE_LIMITS_ENABLED",
+    "REQUEST_LOG",
+)
+
+#: values people paste from examples; never accepted as a production key
+PLACEHOLDER_KEYS = {"change-me", "changeme", "secret", "dev", "development", "test-secret-key"}
+MIN_SECRET_KEY_LENGTH = 32
+
+PRODUCTION_SETTINGS = {
+    "SESSION_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PREFERRED_URL_SCHEME": "https",
+    # one ``flask search sync --follow`` per server applies the outbox; web workers only read
+    "SEARCH_SYNC": "off",
+}
+
+
+def as_bool(value: Any) -> bool:
+    """Read a setting that may be text from the environment ("0", "false", "no", "off")."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return bool(value)
+
+
+def as_list(value: Any) -> list[str]:
+    """Read a list setting that may be comma-separated text from the environment."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return list(value)
+
+
+def is_production(config: Mapping[str, Any]) -> bool:
+    return str(config.get("ENV", "development")).strip().lower() == "production"
+
+
+def apply_profile(config: dict[str, Any], explicit: Mapping[str, Any]) -> None:
+    """Finish ``config`` for its ``ENV``; ``explicit`` holds what the environment or caller set.
+
+    In production every ``PRODUCTION_SETTINGS`` value applies unless set explicitly, and the
+    ``SECRET_KEY`` must be explicit, at least 32 characters and not a placeholder.
+
+    :raise ConfigError: when production has no usable ``SECRET_KEY``.
+    """
+    if is_production(config):
+        for key, value in PRODUCTION_SETTINGS.items():
+            if key not in explicit:
+                config[key] = value
+        key = explicit.get("SECRET_KEY")
+        if not key:
+            raise ConfigError(
+                "ACADEMY_ENV=production needs SECRET_KEY in the environment: generate one with "
+                "`python3 -c 'import secrets; print(secrets.token_hex(32))'` and keep it in the "
+                "service's environment file (the same value on every server)."
+            )
+        if len(str(key)) < MIN_SECRET_KEY_LENGTH or str(key).strip().lower() in PLACEHOLDER_KEYS:
+            raise ConfigError(
+                f"SECRET_KEY is too weak for production: use at least {MIN_SECRET_KEY_LENGTH} "
+                "random characters (`python3 -c 'import secrets; print(secrets.token_hex(32))'`)."
+            )
+    for name in BOOLEAN_SETTINGS:
+        if name in config:
+            config[name] = as_bool(config[name])
+    config["SECRET_KEY_FALLBACKS"] = as_list(config.get("SECRET_KEY_FALLBACKS"))
+    try:
+        config["PROXY_COUNT"] = int(config.get("PROXY_COUNT") or 0)
+    except ValueError:
+        raise ConfigError("ACADEMY_PROXY_COUNT must be a whole number (0 with no proxy).") from None
+    if config["PROXY_COUNT"] < 0:
+        raise ConfigError("ACADEMY_PROXY_COUNT must be 0 or more.")

@@ -17,6 +17,7 @@ from academy.catalogue.models import (  # noqa: F401
 from academy.curation.models import AuditEntry  # noqa: F401
 from academy.enrolment.models import Enrolment  # noqa: F401
 from academy.mail.models import OutboxMessage  # noqa: F401
+from academy.ops.models import RateLimitCounter  # noqa: F401
 from academy.portfolio.models import (  # noqa: F401
     EvidenceFile,
     IssuedCredential,

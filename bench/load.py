@@ -11,7 +11,7 @@ What it does, in order (every step bounded in time; traffic only to 127.0.0.1):
    ``SEARCH_SYNC=off`` and one ``flask search sync --follow`` process beside it, as a production
    server runs, and ``BENCHMARK_HELLO=1`` so that the bare ``/_bench/hello`` endpoint exists
    (it is never registered otherwise). Rate limits, when the app has any, are configured off
-   for the run (``ACADEMY_RATELIMIT_ENABLED=0``; see docs/benchmarks.md).
+   for the run (``ACADEMY_RATE_LIMITS_ENABLED=0``; see docs/benchmarks.md).
 3. Signs in the learners: each gets a server-side session (``accounts.security.start_session``,
    exactly what the log-in form does after checking the password) and a signed session cookie
    with a CSRF token, so no password hashing or log-in limit skews the figures.
@@ -287,7 +287,7 @@ def server_environment(url: str) -> dict[str, str]:
         {
             "ACADEMY_SEARCH_SYNC": "off",  # the follower below applies the outbox
             "ACADEMY_BENCHMARK_HELLO": "1",
-            "ACADEMY_RATELIMIT_ENABLED": "0",  # if the app has rate limits: off for the run
+            "ACADEMY_RATE_LIMITS_ENABLED": "0",  # if the app has rate limits: off for the run
             "FLASK_APP": "wsgi",
         }
     )

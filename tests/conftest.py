@@ -66,6 +66,9 @@ def app(database_url: str, tmp_path: Path):
             "EVIDENCE_DIR": str(tmp_path / "evidence"),
             "CREDENTIALS_KEY_DIR": str(tmp_path / "credentials"),
             "MAIL_FILE_DIR": str(tmp_path / "mail"),
+            # off for tests not about them (tests/test_rate_limits.py turns them on)
+            "RATE_LIMITS_ENABLED": False,
+            "REQUEST_LOG": False,
         }
     )
     with app.app_context():

@@ -74,7 +74,11 @@ def find_user(email: str) -> User | None:
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"accounts.{purpose}")
+    """Signs with ``SECRET_KEY`` and still accepts links signed with a key in
+    ``SECRET_KEY_FALLBACKS`` (itsdangerous takes the newest key last), so rotating the key does
+    not break the confirmation links already sent."""
+    keys = [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
+    return URLSafeTimedSerializer(keys, salt=f"accounts.{purpose}")
 
 
 def _external(endpoint: str, **values) -> str:

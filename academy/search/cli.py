@@ -7,6 +7,7 @@ import threading
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import SQLAlchemyError
 
 from academy.extensions import db
 from academy.search import get_store, indexer
@@ -42,12 +43,19 @@ def sync_command(follow: bool, interval: float) -> None:
     click.echo(f"Following the outbox for {store.root} (Ctrl-C to stop).")
     checks = 0
     while not stop.is_set():
-        report = indexer.sync(store, db.engine)
+        try:
+            report = indexer.sync(store, db.engine)
+            checks += 1
+            if checks % 600 == 0:
+                indexer.prune(db.engine)
+        except SQLAlchemyError as error:
+            # A database restart, failover or restore must not end the follower: say so and
+            # try again; the outbox keeps every change until it is applied.
+            click.echo(f"The database did not answer ({type(error).__name__}); retrying.", err=True)
+            stop.wait(max(interval, 2.0))
+            continue
         if report.applied or report.rebuilt:
             click.echo(_describe(report))
-        checks += 1
-        if checks % 600 == 0:
-            indexer.prune(db.engine)
         stop.wait(interval)
 
 
