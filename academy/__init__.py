@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy.curation.views import bp as curation_bp
     from academy.main.views import bp as main_bp
     from academy.portfolio import navigation as portfolio_navigation
+    from academy.portfolio.views import bp as portfolio_bp
     from academy.providers.manage import bp as manage_bp
     from academy.providers.views import bp as providers_bp
 
@@ -60,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(curation_bp)
+    app.register_blueprint(portfolio_bp)
     search.init_app(app)
     accounts.init_app(app)
     enrolment.init_app(app)

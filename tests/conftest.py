@@ -62,6 +62,7 @@ def app(database_url: str, tmp_path: Path):
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret-key",
             "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+            "EVIDENCE_DIR": str(tmp_path / "evidence"),
         }
     )
     with app.app_context():

@@ -6,10 +6,13 @@ Adding a route means adding one line to ``ROUTES``; a route with no line fails
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from academy.enrolment import services
 from academy.extensions import db
+from academy.portfolio.evidence import add_evidence
 
 ROLES = ("anonymous", "learner_a", "learner_b", "staff_x", "staff_y", "curator")
 
@@ -185,12 +188,46 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("curation.add_term", "POST"): ("/curation/taxonomy/sectors", curator(303)),
     ("curation.change_term", "POST"): ("/curation/taxonomy/sectors/{sector_id}", curator(400)),
     ("curation.audit_log", "GET"): ("/curation/audit", CURATOR),
+    # The portfolio: learner A's entries and evidence; everyone else's ids are "not found".
+    ("portfolio.entries", "GET"): ("/portfolio", LOGGED_IN),
+    ("portfolio.new_entry", "GET"): ("/portfolio/entries/new", LOGGED_IN),
+    ("portfolio.new_entry", "POST"): ("/portfolio/entries/new", users(302, 422)),
+    ("portfolio.entry", "GET"): ("/portfolio/entries/{entry_a}", ONLY_A),
+    ("portfolio.edit_entry", "GET"): ("/portfolio/entries/{entry_a}/edit", ONLY_A),
+    ("portfolio.edit_entry", "POST"): (
+        "/portfolio/entries/{entry_a}/edit",
+        (302, 422, 404, 404, 404, 404),
+    ),
+    ("portfolio.upload_evidence", "POST"): (
+        "/portfolio/entries/{entry_a}/evidence",
+        (302, 422, 404, 404, 404, 404),
+    ),
+    ("portfolio.evidence", "GET"): ("/portfolio/evidence/{evidence_a}", ONLY_A),
+    ("portfolio.delete_evidence", "GET"): ("/portfolio/evidence/{evidence_a}/delete", ONLY_A),
+    ("portfolio.delete_evidence", "POST"): (
+        "/portfolio/evidence/{evidence_a_spare}/delete",
+        ONLY_A_POST,
+    ),
+    ("portfolio.delete_entry", "GET"): ("/portfolio/entries/{entry_a}/delete", ONLY_A),
+    ("portfolio.delete_entry", "POST"): (
+        "/portfolio/entries/{entry_a_spare}/delete",
+        ONLY_A_POST,
+    ),
 }
 
 
+def tiny_png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 @pytest.fixture
-def world(app, taxonomy, make_provider, make_course, make_cohort, make_user):
-    """Two providers, courses of X's with cohorts, and a user per role; A has two places."""
+def world(app, taxonomy, make_provider, make_course, make_cohort, make_user, make_entry):
+    """Two providers, courses of X's with cohorts, and a user per role; A has two places, and
+    two self-recorded portfolio entries, one with two evidence files."""
     x, y = make_provider("Provider X"), make_provider("Provider Y")
     course = make_course(provider=x)
     spare_course = make_course(provider=x)
@@ -205,6 +242,13 @@ def world(app, taxonomy, make_provider, make_course, make_cohort, make_user):
     }
     enrolment_a = services.enrol(people["learner_a"], cohort.id, access_needs="Step-free access")
     enrolment_a_other = services.enrol(people["learner_a"], other.id)
+    db.session.commit()
+    entry_a = make_entry(people["learner_a"], "Reflective practice group")
+    entry_a_spare = make_entry(people["learner_a"], "Reading on trauma-informed care")
+    evidence_a, evidence_a_spare = (
+        add_evidence(people["learner_a"], entry_a, tiny_png(), name)
+        for name in ("notes.png", "flipchart.png")
+    )
     db.session.commit()
     app.config["WTF_CSRF_ENABLED"] = False  # the matrix is about who may; CSRF is tested apart
     return {
@@ -223,6 +267,10 @@ def world(app, taxonomy, make_provider, make_course, make_cohort, make_user):
             "spare_cohort": spare.id,
             "enrolment_a": enrolment_a.id,
             "enrolment_a_other": enrolment_a_other.id,
+            "entry_a": entry_a.id,
+            "entry_a_spare": entry_a_spare.id,
+            "evidence_a": evidence_a.id,
+            "evidence_a_spare": evidence_a_spare.id,
         },
     }
 
