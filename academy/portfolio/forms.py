@@ -217,6 +217,7 @@ class EntryForm(AnnotationForm):
             SelectChoice("", "Choose one (optional)"),
             *(SelectChoice(key, label) for key, label in METHODS.items()),
         ],
+        default="",
         invalid_choice_message="Choose how you learnt from the list.",
     )
     started_on = DayField(

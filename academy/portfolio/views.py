@@ -29,6 +29,9 @@ from academy.portfolio.services import get_own_entry
 from academy.taxonomy.models import Principle
 
 bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
+#: ids in URLs: larger numbers are "not found" before they reach the database (SQLite cannot
+#: even compare a column with a number past 64 bits)
+ID = "int(max=2147483647)"
 
 
 @bp.app_template_filter("portfolio_day")
@@ -120,13 +123,13 @@ def _entry_page(entry, *, evidence_form=None, problem=None, status=200):
     )
 
 
-@bp.get("/entries/<int:entry_id>")
+@bp.get(f"/entries/<{ID}:entry_id>")
 @login_required
 def entry(entry_id: int):
     return _entry_page(get_own_entry(current_user, entry_id))
 
 
-@bp.route("/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+@bp.route(f"/entries/<{ID}:entry_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_entry(entry_id: int):
     entry = get_own_entry(current_user, entry_id)
@@ -171,7 +174,7 @@ def _confirm_page(*, heading, body, submit, back, status=200):
     )
 
 
-@bp.route("/entries/<int:entry_id>/delete", methods=["GET", "POST"])
+@bp.route(f"/entries/<{ID}:entry_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_entry(entry_id: int):
     entry = get_own_entry(current_user, entry_id)
@@ -206,7 +209,7 @@ def delete_entry(entry_id: int):
     return redirect(url_for("portfolio.entries"), 303)
 
 
-@bp.post("/entries/<int:entry_id>/evidence")
+@bp.post(f"/entries/<{ID}:entry_id>/evidence")
 @login_required
 def upload_evidence(entry_id: int):
     entry = get_own_entry(current_user, entry_id)
@@ -235,7 +238,7 @@ def upload_evidence(entry_id: int):
     return redirect(url_for("portfolio.entry", entry_id=entry_id) + "#evidence", 303)
 
 
-@bp.get("/evidence/<int:evidence_id>")
+@bp.get(f"/evidence/<{ID}:evidence_id>")
 @login_required
 def evidence(evidence_id: int):
     item = evidence_service.get_own_evidence(current_user, evidence_id)
@@ -245,7 +248,7 @@ def evidence(evidence_id: int):
     return evidence_store.send_evidence(item)
 
 
-@bp.route("/evidence/<int:evidence_id>/delete", methods=["GET", "POST"])
+@bp.route(f"/evidence/<{ID}:evidence_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_evidence(evidence_id: int):
     item = evidence_service.get_own_evidence(current_user, evidence_id)
