@@ -285,6 +285,7 @@ def test_an_entry_holds_at_most_ten_files(app, client, csrf, entry):
         (".hidden.pdf", "hidden.pdf"),
         ("", "evidence.pdf"),
         ("page.html", "page.html.pdf"),
+        ("caf\udce9.pdf", "caf.pdf"),
         ("a" * 500 + ".pdf", "a" * 196 + ".pdf"),
     ],
 )

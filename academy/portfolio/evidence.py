@@ -190,7 +190,9 @@ def _active_content(reader) -> bool:
 def clean_filename(raw: str | None, content_type: str) -> str:
     """The name to show and offer on download: no folders, no control or reserved characters,
     at most 200 characters, ending in an extension that matches the content."""
-    name = unicodedata.normalize("NFC", raw or "")
+    # lone surrogates (from odd encodings of the name) cannot be stored: drop them
+    name = (raw or "").encode("utf-8", "ignore").decode("utf-8")
+    name = unicodedata.normalize("NFC", name)
     name = re.split(r"[/\\]", name)[-1]
     name = _UNSAFE_NAME_CHARACTERS.sub("", name).strip().lstrip(".").strip()
     extensions = EXTENSIONS[content_type]
