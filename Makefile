@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint format seed clean bench bench-import
+.PHONY: install run test lint format seed clean bench bench-import bench-evidence
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: install
 ## CSV import benchmark: 10,000 rows through the provider's upload screen
 bench-import: install
 	$(BIN)/python bench/import_bench.py $(BENCH_ARGS)
+
+## Evidence check benchmark: checking PDFs and images near the 10 MB limit
+bench-evidence: install
+	$(BIN)/python bench/evidence_bench.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -293,6 +293,18 @@ def test_a_future_date_is_refused(client, learner, csrf):
     assert entry_count() == 0
 
 
+def test_a_very_long_text_gets_a_clear_message(client, learner, csrf):
+    data = form_data(csrf(client), learnt="z" * (600 * 1024))
+    response = client.post("/portfolio/entries/new", data=data)
+    assert response.status_code == 422
+    assert "at most 10,000 characters" in response.get_data(as_text=True)
+    # sent as multipart, a field over Werkzeug's form memory limit stops before the view
+    response = client.post("/portfolio/entries/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "too large to save" in response.get_data(as_text=True)
+    assert entry_count() == 0
+
+
 def test_control_characters_are_cleaned_not_stored(client, learner, csrf):
     response = client.post(
         "/portfolio/entries/new",

@@ -246,6 +246,20 @@ def test_a_pdf_carrying_script_actions_or_files_is_refused(app, client, csrf, en
     assert_refused(app, response, "The PDF contains script")
 
 
+def test_a_pdf_with_more_parts_than_we_check_is_refused(app, client, csrf, entry, monkeypatch):
+    monkeypatch.setattr(evidence_service, "MAX_PDF_OBJECTS", 3)
+    assert upload(client, csrf, entry, build_pdf()).status_code == 303  # three objects
+    monkeypatch.setattr(evidence_service, "MAX_PDF_OBJECTS", 2)
+    response = upload(client, csrf, entry, build_pdf())
+    assert response.status_code == 422
+    assert "too many parts" in response.get_data(as_text=True)
+
+
+def test_a_pdf_without_pages_is_refused(app, client, csrf, entry):
+    data = build_pdf().replace(b"/Pages 2 0 R", b"/Nopes 2 0 R")
+    assert_refused(app, upload(client, csrf, entry, data), "not one we can read")
+
+
 def test_a_pdf_with_a_plain_opening_view_is_accepted(client, csrf, entry):
     assert upload(client, csrf, entry, build_pdf("/OpenAction [3 0 R /Fit]")).status_code == 303
 

@@ -31,6 +31,9 @@ from academy.portfolio.models import EvidenceFile, LearningRecordEntry
 
 MAX_FILES_PER_ENTRY = 10
 MAX_FILENAME_LENGTH = 200
+#: the most PDF objects checked before a file is refused as too complex (a certificate has a
+#: few dozen; a 300-page report a few thousand)
+MAX_PDF_OBJECTS = 10_000
 
 PDF, PNG, JPEG = "application/pdf", "image/png", "image/jpeg"
 EXTENSIONS = {PDF: (".pdf",), PNG: (".png",), JPEG: (".jpg", ".jpeg")}
@@ -146,7 +149,9 @@ def _check_pdf(data: bytes) -> None:
                     "The PDF is protected with a password. Save a copy without the password and"
                     " upload that."
                 )
-            len(reader.pages)  # the page tree must be readable
+            if _listed_objects(reader) > MAX_PDF_OBJECTS:
+                raise _too_complex()
+            reader.trailer["/Root"].get_object()["/Pages"]  # a document, with pages
             active = _active_content(reader)
     except EvidenceRefused:
         raise
@@ -159,9 +164,29 @@ def _check_pdf(data: bytes) -> None:
         )
 
 
+def _too_complex() -> EvidenceRefused:
+    return EvidenceRefused(
+        "The PDF has too many parts for us to check. Upload a shorter extract, or print the"
+        " pages you need to a new PDF."
+    )
+
+
+def _listed_objects(reader) -> int:
+    """How many objects the file's cross-reference lists (tables and streams): a cheap first
+    bound before any object is read."""
+    return sum(len(table) for table in reader.xref.values()) + len(reader.xref_objStm)
+
+
 def _active_content(reader) -> bool:
     """Whether any object reachable from the trailer names script, an action that runs on its
-    own, or an embedded file. Walks the object graph without recursion, each object once."""
+    own, or an embedded file. Walks the object graph without recursion, each object once.
+
+    Reading every object is what makes the check sound (and proves the file parses), but it
+    costs time per object, so a file of more than ``MAX_PDF_OBJECTS`` is refused rather than
+    read: that bounds the work a 10 MB upload can ask for (see ``docs/benchmarks.md``).
+
+    :raise EvidenceRefused: too many objects to check.
+    """
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 
     stack: list = [reader.trailer]
@@ -173,6 +198,8 @@ def _active_content(reader) -> bool:
             if key in seen:
                 continue
             seen.add(key)
+            if len(seen) > MAX_PDF_OBJECTS:
+                raise _too_complex()
             item = item.get_object()
         if isinstance(item, NameObject):
             if str(item) in _ACTIVE_PDF_NAMES:

@@ -273,14 +273,17 @@ def delete_evidence(evidence_id: int):
 
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(error):
-    """A request over ``MAX_CONTENT_LENGTH`` never reaches the view (the CSRF check reads the
-    form first): say so on the entry page when the upload was to the learner's own entry."""
+    """A request over ``MAX_CONTENT_LENGTH`` (or a form field over Werkzeug's form memory limit)
+    never reaches the view, because the CSRF check reads the form first: say so in words, on the
+    entry page when the upload was to the learner's own entry."""
+    uploading = request.endpoint == "portfolio.upload_evidence"
     message = (
         f"The file is too large: upload at most {evidence_service.describe_limit()}."
-        " Nothing was saved."
-    )
+        if uploading
+        else "What you sent is too large to save: shorten the longest text."
+    ) + " Nothing was saved."
     entry_id = (request.view_args or {}).get("entry_id")
-    if request.endpoint == "portfolio.upload_evidence" and current_user.is_authenticated:
+    if uploading and current_user.is_authenticated:
         entry = db.session.scalar(
             select(LearningRecordEntry).where(
                 LearningRecordEntry.id == entry_id, LearningRecordEntry.user_id == current_user.id
@@ -293,7 +296,7 @@ def too_large(error):
     return (
         render_template(
             "portfolio/refused.html",
-            heading="The file is too large",
+            heading="The file is too large" if uploading else "Too much to save",
             body=message,
             back=url_for("portfolio.entries"),
         ),
