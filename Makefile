@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run run-prod test lint format seed clean bench bench-import bench-pdf load load-enrol
+.PHONY: install run run-prod test lint format seed clean bench bench-import bench-pdf bench-evidence load load-enrol
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,9 +56,14 @@ load: $(BIN)/.installed-load
 ## Only the enrolment storm: 200 simultaneous enrolments for 20 places through gunicorn
 load-enrol: $(BIN)/.installed-load
 	$(BIN)/python bench/load.py --storm-only $(LOAD_ARGS)
+
 ## PDF export benchmark: the printable summary of 200 entries (target under 1.5 s)
 bench-pdf: install
 	$(BIN)/python bench/pdf_bench.py $(BENCH_ARGS)
+
+## Evidence check benchmark: checking PDFs and images near the 10 MB limit
+bench-evidence: install
+	$(BIN)/python bench/evidence_bench.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -57,6 +57,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy.portfolio.dashboard_views import bp as portfolio_dashboard_bp
     from academy.portfolio.export_views import bp as portfolio_exports_bp
     from academy.portfolio.sharing_views import bp as portfolio_sharing_bp
+    from academy.portfolio.views import bp as portfolio_bp
     from academy.providers.manage import bp as manage_bp
     from academy.providers.views import bp as providers_bp
 
@@ -71,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(portfolio_sharing_bp)
     app.register_blueprint(portfolio_exports_bp)
     app.register_blueprint(credentials_bp)
+    app.register_blueprint(portfolio_bp)
     search.init_app(app)
     accounts.init_app(app)
     enrolment.init_app(app)

@@ -6,12 +6,15 @@ Adding a route means adding one line to ``ROUTES``; a route with no line fails
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from academy.credentials import openbadges
 from academy.db_types import utcnow
 from academy.enrolment import services
 from academy.extensions import db
+from academy.portfolio.evidence import add_evidence
 from academy.portfolio.models import LearningRecordEntry
 
 ROLES = ("anonymous", "learner_a", "learner_b", "staff_x", "staff_y", "curator")
@@ -200,7 +203,7 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("portfolio_sharing.revoke", "POST"): ("/portfolio/share/{share_link_a}/revoke", ONLY_A_POST),
     ("portfolio_sharing.shared", "GET"): ("/shared/{share_token_a}", OPEN),
     ("portfolio_sharing.shared_evidence", "GET"): (
-        "/shared/{share_token_a}/evidence/{evidence_a}",
+        "/shared/{share_token_a}/evidence/{shared_evidence_a}",
         OPEN,
     ),
     # Deleting one's account: the empty probe form is refused (no password, no tick).
@@ -214,7 +217,7 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("portfolio_exports.clr", "GET"): ("/portfolio/clr.json", LOGGED_IN),
     ("portfolio_exports.data_zip", "GET"): ("/account/data.zip", LOGGED_IN),
     ("portfolio_exports.issue_credential", "POST"): (
-        "/portfolio/export/entries/{entry_a}/credential",
+        "/portfolio/export/entries/{verified_entry_a}/credential",
         ONLY_A_POST,
     ),
     ("portfolio_exports.download_credential", "GET"): (
@@ -235,6 +238,31 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("credentials.status", "GET"): ("/credentials/status/{credential_a}", OPEN),
     ("credentials.verify", "GET"): ("/credentials/verify", OPEN),
     ("credentials.verify", "POST"): ("/credentials/verify", same(422)),
+    # The portfolio: learner A's entries and evidence; everyone else's ids are "not found".
+    ("portfolio.entries", "GET"): ("/portfolio", LOGGED_IN),
+    ("portfolio.new_entry", "GET"): ("/portfolio/entries/new", LOGGED_IN),
+    ("portfolio.new_entry", "POST"): ("/portfolio/entries/new", users(302, 422)),
+    ("portfolio.entry", "GET"): ("/portfolio/entries/{entry_a}", ONLY_A),
+    ("portfolio.edit_entry", "GET"): ("/portfolio/entries/{entry_a}/edit", ONLY_A),
+    ("portfolio.edit_entry", "POST"): (
+        "/portfolio/entries/{entry_a}/edit",
+        (302, 422, 404, 404, 404, 404),
+    ),
+    ("portfolio.upload_evidence", "POST"): (
+        "/portfolio/entries/{entry_a}/evidence",
+        (302, 422, 404, 404, 404, 404),
+    ),
+    ("portfolio.evidence", "GET"): ("/portfolio/evidence/{evidence_a}", ONLY_A),
+    ("portfolio.delete_evidence", "GET"): ("/portfolio/evidence/{evidence_a}/delete", ONLY_A),
+    ("portfolio.delete_evidence", "POST"): (
+        "/portfolio/evidence/{evidence_a_spare}/delete",
+        ONLY_A_POST,
+    ),
+    ("portfolio.delete_entry", "GET"): ("/portfolio/entries/{entry_a}/delete", ONLY_A),
+    ("portfolio.delete_entry", "POST"): (
+        "/portfolio/entries/{entry_a_spare}/delete",
+        ONLY_A_POST,
+    ),
 }
 
 
@@ -264,12 +292,26 @@ def share_for(app, learner, make_entry, tmp_path) -> dict:
     to_revoke, _ = sharing.create_link(learner, [entry.id], label="Revoke me", expires_on=expires)
     _, token = sharing.create_link(learner, [entry.id], label="Open me", expires_on=expires)
     db.session.commit()
-    return {"share_link_a": to_revoke.id, "share_token_a": token, "evidence_a": evidence.id}
+    return {
+        "share_link_a": to_revoke.id,
+        "share_token_a": token,
+        "shared_evidence_a": evidence.id,
+    }
+
+
+def tiny_png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, "PNG")
+    return buffer.getvalue()
 
 
 @pytest.fixture
 def world(app, taxonomy, make_provider, make_course, make_cohort, make_user, make_entry, tmp_path):
-    """Two providers, courses of X's with cohorts, and a user per role; A has two places."""
+    """Two providers, courses of X's with cohorts, and a user per role; A has two places, a
+    verified entry with a credential, two self-recorded portfolio entries (one with two evidence
+    files) and share links."""
     x, y = make_provider("Provider X"), make_provider("Provider Y")
     course = make_course(provider=x)
     spare_course = make_course(provider=x)
@@ -284,7 +326,7 @@ def world(app, taxonomy, make_provider, make_course, make_cohort, make_user, mak
     }
     enrolment_a = services.enrol(people["learner_a"], cohort.id, access_needs="Step-free access")
     enrolment_a_other = services.enrol(people["learner_a"], other.id)
-    entry_a = LearningRecordEntry(
+    verified_entry_a = LearningRecordEntry(
         user_id=people["learner_a"].id,
         title="Verified course",
         completed_at=utcnow(),
@@ -292,9 +334,16 @@ def world(app, taxonomy, make_provider, make_course, make_cohort, make_user, mak
         course_id=course.id,
         provider_name="Provider X",
     )
-    db.session.add(entry_a)
+    db.session.add(verified_entry_a)
     db.session.flush()
-    credential_a = openbadges.issue(people["learner_a"], entry_a)
+    credential_a = openbadges.issue(people["learner_a"], verified_entry_a)
+    db.session.commit()
+    entry_a = make_entry(people["learner_a"], "Reflective practice group")
+    entry_a_spare = make_entry(people["learner_a"], "Reading on trauma-informed care")
+    evidence_a, evidence_a_spare = (
+        add_evidence(people["learner_a"], entry_a, tiny_png(), name)
+        for name in ("notes.png", "flipchart.png")
+    )
     db.session.commit()
     app.config["WTF_CSRF_ENABLED"] = False  # the matrix is about who may; CSRF is tested apart
     return {
@@ -314,8 +363,12 @@ def world(app, taxonomy, make_provider, make_course, make_cohort, make_user, mak
             "enrolment_a": enrolment_a.id,
             "enrolment_a_other": enrolment_a_other.id,
             **share_for(app, people["learner_a"], make_entry, tmp_path),
-            "entry_a": entry_a.id,
+            "verified_entry_a": verified_entry_a.id,
             "credential_a": credential_a.public_id,
+            "entry_a": entry_a.id,
+            "entry_a_spare": entry_a_spare.id,
+            "evidence_a": evidence_a.id,
+            "evidence_a_spare": evidence_a_spare.id,
         },
     }
 
