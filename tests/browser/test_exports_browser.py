@@ -36,10 +36,12 @@ def test_issue_verify_and_revoke_a_credential(
     context = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True)
     page = context.new_page()
     page.goto(f"{live_server}/login")
+    axe_check(page)
     page.get_by_label("Email address").fill(learner.email)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+    axe_check(page)
 
     page.goto(f"{live_server}/portfolio/export")
     axe_check(page)

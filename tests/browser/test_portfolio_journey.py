@@ -1,6 +1,7 @@
 """A learner's portfolio in headless Chromium on a phone: the empty state, adding an entry with a
-reflection (refused until confirmed, typed text kept), uploading evidence, deleting it after a
-confirmation. axe-core checks every page on the way."""
+reflection (refused until confirmed, typed text kept), uploading evidence, the dashboard, the NMC
+view, the PDF summary, then deleting the evidence after a confirmation. axe-core checks every
+page on the way, at phone and desktop widths."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import io
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 
+from academy.extensions import db
 from tests.browser.test_provider_loop import log_in
 
 pytestmark = pytest.mark.browser
@@ -17,7 +20,10 @@ pytestmark = pytest.mark.browser
 def test_record_reflect_and_attach_evidence(
     app, live_server, browser, make_user, axe_check, tmp_path
 ):
-    page = log_in(browser, live_server, make_user(name="Rowan Reflects"))
+    learner = make_user(name="Rowan Reflects")
+    learner.regulator = "nmc"
+    db.session.commit()
+    page = log_in(browser, live_server, learner, axe_check)
     page.goto(f"{live_server}/my-learning")
     page.get_by_role("link", name="your portfolio").click()
     assert page.get_by_role("heading", name="Your portfolio is empty").is_visible()
@@ -53,6 +59,30 @@ def test_record_reflect_and_attach_evidence(
     page.get_by_role("button", name="Upload the file").click()
     page.wait_for_load_state()
     assert page.get_by_role("link", name="flipchart.png", exact=True).is_visible()
+    axe_check(page)
+    entry_url = page.url
+
+    portfolio = page.get_by_role("navigation", name="Portfolio sections")
+    portfolio.get_by_role("link", name="Dashboard").click()
+    page.wait_for_load_state()
+    assert page.locator("svg[role=img]").count() >= 2
+    axe_check(page)
+
+    portfolio.get_by_role("link", name="Regulator view").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", name="NMC revalidation", level=1).is_visible()
+    assert "Reflective practice group" in page.locator("main").inner_text()
+    axe_check(page)
+
+    portfolio.get_by_role("link", name="Export and credentials").click()
+    page.wait_for_load_state()
+    axe_check(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Printable summary (PDF)").click()
+    text = "".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    assert "Reflective practice group" in text and "Rowan Reflects" in text
+
+    page.goto(entry_url)
 
     page.get_by_role("link", name="Delete flipchart.png").click()
     axe_check(page)

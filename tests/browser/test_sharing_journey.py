@@ -37,9 +37,12 @@ def test_share_open_revoke_and_delete(
     path_for(evidence).write_bytes(b"%PDF-1.4\n")
 
     page.goto(f"{live_server}/login")
+    axe_check(page)
     page.get_by_label("Email address").fill("mo@example.org")
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    axe_check(page)
 
     page.goto(f"{live_server}/portfolio/share")
     axe_check(page)
@@ -84,3 +87,4 @@ def test_share_open_revoke_and_delete(
     page.get_by_role("button", name="Delete my account").click()
     assert page.get_by_text("Your account is deleted").is_visible()
     assert page.get_by_role("link", name="Log in").is_visible()
+    axe_check(page)
