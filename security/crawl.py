@@ -66,6 +66,8 @@ class PageParser(HTMLParser):
         elif tag == "form":
             self._form = Form(a.get("action", ""), (a.get("method") or "get").upper())
             self.forms.append(self._form)
+        elif tag == "option" and self._form is not None and self._select:
+            self._form.fields.setdefault(self._select, a.get("value", ""))
         elif self._form is None or not a.get("name"):
             return
         elif tag == "input" and a.get("type", "text").lower() not in FIELD_SKIP_TYPES:
@@ -78,8 +80,6 @@ class PageParser(HTMLParser):
             self._form.fields.setdefault(a["name"], a.get("value", ""))
         elif tag == "select":
             self._select = a["name"]
-        elif tag == "option" and self._select:
-            self._form.fields.setdefault(self._select, a.get("value", ""))
         elif tag == "textarea":
             self._textarea = a["name"]
             self._form.fields.setdefault(a["name"], "")
@@ -157,6 +157,8 @@ class Crawler:
         self.http = session
         self.role = role
         self.targets: dict[tuple, Target] = {}
+        #: every value seen in a link, per (endpoint, parameter): see navigation_parameters
+        self.values: dict[tuple[str, str], set[str]] = {}
         self.pages = 0
         self.errors: list[str] = []  # pages that answered 500 while crawling
 
@@ -217,10 +219,19 @@ class Crawler:
                 continue
             parser = PageParser()
             parser.feed(response.text)
-            queue.extend(urljoin(url, link) for link in parser.links)
+            for link in parser.links:
+                link = urljoin(url, link)
+                self._note_values(link)
+                queue.append(link)
             for form in parser.forms:
                 self._form_target(url, form, queue)
         return list(self.targets.values())
+
+    def _note_values(self, url: str) -> None:
+        endpoint = self.endpoint(url)
+        if endpoint is not None:
+            for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+                self.values.setdefault((endpoint, name), set()).add(value)
 
     def _form_target(self, page: str, form: Form, queue: deque) -> None:
         action = urljoin(page, form.action or page)
@@ -242,6 +253,28 @@ class Crawler:
         # form's own submission gets past it before attacking)
         csrf = "csrf_token" in fields
         self.add(Target(self.role, "POST", endpoint, action, urlencode(fields), page, csrf))
+
+
+def navigation_parameters(crawlers: list[Crawler]) -> set[str]:
+    """Query parameters the site's own links fill with many values (filters, page numbers).
+
+    Wapiti would attack every one of those links (``/courses?sector=…`` for each sector) and
+    spend its time there; the scan removes these names from wapiti's links instead (sqlmap still
+    attacks each of them, with its XSS probe too).
+    """
+    values: dict[tuple[str, str], set[str]] = {}
+    for crawler in crawlers:
+        for key, seen in crawler.values.items():
+            values.setdefault(key, set()).update(seen)
+    many = {name for (_, name), seen in values.items() if len(seen) > PAGES_PER_SHAPE}
+    # a parameter holding paths or addresses (``next``) is where open redirects live: wapiti's
+    # redirect module is for exactly that, so it keeps it
+    addresses = {
+        name
+        for (_, name), seen in values.items()
+        if any(value.startswith(("/", "http:", "https:")) for value in seen)
+    }
+    return many - addresses
 
 
 def csrf_token(html: str) -> str:

@@ -5,10 +5,13 @@ this module lives outside the ``academy`` package, so no deployment of the app c
 and ``tests/test_scan.py`` checks that ``create_app`` never registers it. Never import it
 anywhere else.
 
-- ``GET /_selftest/vulnerable?name=``: SQL built by string concatenation (SQL injection) and the
-  input written back unescaped (reflected cross-site scripting).
-- ``POST /_selftest/vulnerable`` with ``term`` and a CSRF token: the same injection behind a
-  Flask-WTF form, so the self-test also shows that POST forms are attacked with fresh tokens.
+``/_selftest/vulnerable`` offers two forms:
+
+- GET ``name`` and ``order``: ``name`` is pasted into SQL (injection; the driver's error message
+  is shown, as careless code does) and written back unescaped (reflected cross-site scripting);
+  ``order`` is pasted into ``ORDER BY`` with no error handling, so odd input is a 500.
+- POST ``term`` behind a Flask-WTF CSRF token: the same injection as ``name``, so the self-test
+  also shows that forms are attacked with a token the app accepts.
 """
 
 from __future__ import annotations
@@ -28,12 +31,13 @@ class TermForm(FlaskForm):
     term = StringField("Term")
 
 
-def _lookup(value: str) -> str:
+def _lookup(value: str, order: str = "name") -> str:
+    sql = "SELECT name FROM providers WHERE slug = '" + value + "' ORDER BY " + order
     try:
-        rows = db.session.execute(
-            text("SELECT name FROM providers WHERE slug = '" + value + "'")  # the vulnerability
-        ).all()
-    except DBAPIError as error:  # leak the driver's message, as careless code does
+        rows = db.session.execute(text(sql)).all()  # the vulnerability
+    except DBAPIError as error:
+        if order != "name":
+            raise  # an unhandled error: the app answers 500
         db.session.rollback()
         driver_error = error.orig
         kind = f"{type(driver_error).__module__}.{type(driver_error).__name__}"
@@ -47,14 +51,16 @@ def vulnerable():
     found = ""
     if request.args.get("name") is not None:
         name = request.args["name"]
-        found = f"<h2>Results for {name}</h2><ul>{_lookup(name)}</ul>"  # reflected unescaped
+        rows = _lookup(name, request.args.get("order", "name"))
+        found = f"<h2>Results for {name}</h2><ul>{rows}</ul>"  # reflected unescaped
     elif form.validate_on_submit():
         found = f"<h2>Results for {form.term.data}</h2><ul>{_lookup(form.term.data)}</ul>"
     return (
         "<!doctype html><html lang='en'><title>Self-test</title><body>"
         "<h1>Deliberately vulnerable (scan self-test)</h1>"
         "<form method='get' action='/_selftest/vulnerable'>"
-        "<label>Name <input name='name' value='anna-freud'></label><button>Look up</button>"
+        "<label>Name <input name='name' value='anna-freud'></label>"
+        "<label>Order <input name='order' value='name'></label><button>Look up</button>"
         "</form>"
         "<form method='post' action='/_selftest/vulnerable'>"
         f"<input type='hidden' name='csrf_token' value='{form.csrf_token.current_token}'>"
