@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run run-prod test lint format seed clean bench bench-import bench-pdf bench-evidence load load-enrol
+.PHONY: install run run-prod test lint format seed clean bench bench-import bench-pdf bench-evidence load load-enrol scan scan-install scan-selftest
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,25 @@ bench-pdf: install
 bench-evidence: install
 	$(BIN)/python bench/evidence_bench.py $(BENCH_ARGS)
 
+## Security scans (docs/security.md): sqlmap, wapiti and bandit against a freshly seeded app;
+## fails on any finding. The scanners live in their own virtualenv, $(SCAN_VENV).
+SCAN_VENV ?= .venv-scan
+
+$(SCAN_VENV)/bin/.installed: security/requirements.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet --upgrade pip
+	$(SCAN_VENV)/bin/pip install --quiet -r security/requirements.txt
+	touch $@
+
+scan-install: $(SCAN_VENV)/bin/.installed
+
+scan: install scan-install
+	$(BIN)/python -m security.scan $(SCAN_ARGS)
+
+## Proves the scan sees something: it must fail on a deliberately vulnerable route, and name it
+scan-selftest: install scan-install
+	$(BIN)/python -m security.scan --selftest $(SCAN_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -74,4 +93,4 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(SCAN_VENV) build/scan instance .pytest_cache .ruff_cache

@@ -370,7 +370,7 @@ def apply_course_import(plan: CourseImport, *, skip_bad_rows: bool = False) -> I
     pending = [row for row in plan.rows if row.outcome != "unchanged"]
     if not pending:
         return report
-    assert plan.lookups is not None
+    assert plan.lookups is not None  # nosec B101  # an invariant: check_course_csv sets it
     programmes = plan.lookups.programmes
     now = utcnow()
     for row in pending:
@@ -390,7 +390,8 @@ def apply_course_import(plan: CourseImport, *, skip_bad_rows: bool = False) -> I
     for row in pending:
         if row.programme is not None:
             programme = programmes.find(row.programme)
-            assert programme is not None and row.course_id is not None
+            # an invariant, not a check: found or created above and flushed, so the ids exist
+            assert programme is not None and row.course_id is not None  # nosec B101
             if row.course_id not in programmes.member_ids[programme]:
                 modules.append(programmes.join(programme, row.course_id))
     if modules:
