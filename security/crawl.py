@@ -210,7 +210,9 @@ class Crawler:
                 self.add(Target(self.role, "GET", endpoint, url))
             response = self.http.get(url, allow_redirects=False, timeout=30)
             self.pages += 1
-            if response.status_code >= 500:
+            # /healthz answers 503 by design while the index lags or is missing: not an error
+            healthy_no = endpoint == "ops.healthz" and response.status_code == 503
+            if response.status_code >= 500 and not healthy_no:
                 self.errors.append(f"GET {url} -> {response.status_code}")
             if response.is_redirect:
                 queue.append(urljoin(url, response.headers["Location"]))

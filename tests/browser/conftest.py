@@ -128,7 +128,18 @@ def axe_check(journey):
     axe = Axe()
 
     def violations(page) -> list[str]:
-        results = axe.run(page)
+        # a click may still be loading the next page: wait for it, and run axe again if the
+        # page went away under it
+        from playwright.sync_api import Error
+
+        for attempt in range(3):
+            page.wait_for_load_state("load")
+            try:
+                results = axe.run(page)
+                break
+            except Error:
+                if attempt == 2:
+                    raise
         return [
             f"{v['id']} ({v['impact']}): {v['help']} — "
             + "; ".join(node["target"][0] for node in v["nodes"][:3])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +35,7 @@ def test_learner_filters_opens_a_course_and_the_escalator(live_server, page, axe
     first.click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == title
-    assert page.get_by_role("heading", name="Dates and places").is_visible()
+    expect(page.get_by_role("heading", name="Dates and places")).to_be_visible()
     axe_check(page)
 
     page.get_by_role("link", name="Escalator", exact=True).click()

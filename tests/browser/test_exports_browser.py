@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import TEST_PASSWORD
 
@@ -50,7 +51,7 @@ def test_issue_verify_and_revoke_a_credential(
         "button", name="Get a credential for Trauma-informed practice in housing"
     ).click()
     page.wait_for_load_state()
-    assert page.get_by_text("Credential issued").is_visible()
+    expect(page.get_by_text("Credential issued")).to_be_visible()
     axe_check(page)
     shot(page, "exports-issued")
 
@@ -64,7 +65,7 @@ def test_issue_verify_and_revoke_a_credential(
     public.get_by_label("Paste the credential").fill(token)
     public.get_by_role("button", name="Check").click()
     public.wait_for_load_state()
-    assert public.get_by_role("heading", name="Valid").is_visible()
+    expect(public.get_by_role("heading", name="Valid")).to_be_visible()
     axe_check(public)
     shot(public, "verify-valid")
 
@@ -74,13 +75,13 @@ def test_issue_verify_and_revoke_a_credential(
     page.get_by_label("Reason (optional)").fill("Shared by mistake")
     page.get_by_role("button", name="Yes, revoke it").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Shared by mistake").is_visible()
+    expect(page.get_by_text("Shared by mistake")).to_be_visible()
 
     public.get_by_label("Paste the credential").fill(token)
     public.get_by_role("button", name="Check").click()
     public.wait_for_load_state()
-    assert public.get_by_role("heading", name="Revoked").is_visible()
-    assert public.get_by_text("Shared by mistake").is_visible()
+    expect(public.get_by_role("heading", name="Revoked")).to_be_visible()
+    expect(public.get_by_text("Shared by mistake")).to_be_visible()
     shot(public, "verify-revoked")
 
     with page.expect_download() as download:

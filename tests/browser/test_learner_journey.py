@@ -6,6 +6,7 @@ import re
 
 import pytest
 from icalendar import Calendar
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from academy.catalogue.models import Cohort
@@ -40,21 +41,21 @@ def test_register_enrol_and_download_the_calendar(app, live_server, page, axe_ch
     axe_check(page)
     page.get_by_label("Email address").fill("robin@example")
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert page.get_by_label("Email address").input_value() == "robin@example"  # kept
     axe_check(page)
     page.get_by_label("Full name").fill("Robin Ash")
     page.get_by_label("Email address").fill("robin@example.org")
     page.get_by_label("Password").fill("copper meadow lantern")
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_role("heading", name="Check your email").is_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     with app.app_context():
         body = db.session.scalar(
             select(OutboxMessage.body).where(OutboxMessage.kind == "confirm_email")
         )
     link = re.search(r"http://\S+", body).group(0)
     page.goto(re.sub(r"^http://[^/]+", live_server, link))
-    assert page.get_by_role("heading", name="My learning").is_visible()
+    expect(page.get_by_role("heading", name="My learning")).to_be_visible()
     axe_check(page)
 
     title, slug = open_course(app)
@@ -66,7 +67,7 @@ def test_register_enrol_and_download_the_calendar(app, live_server, page, axe_ch
     axe_check(page)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My learning").click()
-    assert page.get_by_role("heading", name=title).is_visible()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
     axe_check(page)
 
     page.get_by_role("link", name=title).first.click()
@@ -80,5 +81,5 @@ def test_register_enrol_and_download_the_calendar(app, live_server, page, axe_ch
 
     page.get_by_role("button", name="Log out").click()
     page.wait_for_load_state()
-    assert page.get_by_role("link", name="Log in").is_visible()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
     axe_check(page)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from academy.extensions import db
 from tests.conftest import TEST_PASSWORD
@@ -73,10 +74,10 @@ def test_dashboard_and_regulator_views_pass_axe_and_a_strict_csp(
 
     page.goto(f"{live_server}/portfolio/regulator")  # the profile's regulator: NMC
     axe_check(page)
-    assert page.get_by_role("heading", name="NMC revalidation", level=1).is_visible()
+    expect(page.get_by_role("heading", name="NMC revalidation", level=1)).to_be_visible()
     page.emulate_media(media="print")
     assert not page.locator(".site-header").is_visible()
     assert not page.get_by_role("navigation", name="Regulator views").is_visible()
-    assert page.get_by_text("Printed on").is_visible()
-    assert page.get_by_role("table", name="Record of CPD activities").is_visible()
+    expect(page.get_by_text("Printed on")).to_be_visible()
+    expect(page.get_by_role("table", name="Record of CPD activities")).to_be_visible()
     context.close()

@@ -6,9 +6,11 @@ page on the way, at phone and desktop widths."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from academy.extensions import db
@@ -26,10 +28,11 @@ def test_record_reflect_and_attach_evidence(
     page = log_in(browser, live_server, learner, axe_check)
     page.goto(f"{live_server}/my-learning")
     page.get_by_role("link", name="your portfolio").click()
-    assert page.get_by_role("heading", name="Your portfolio is empty").is_visible()
+    expect(page.get_by_role("heading", name="Your portfolio is empty")).to_be_visible()
     axe_check(page)
 
     page.get_by_role("link", name="Add an entry").click()
+    expect(page).to_have_url(re.compile(r"/portfolio/entries/new$"))
     axe_check(page)
     page.get_by_label("Title", exact=True).fill("Reflective practice group")
     page.get_by_label("Date (or end date)").fill("2026-02-10")
@@ -39,7 +42,7 @@ def test_record_reflect_and_attach_evidence(
     page.get_by_label("NMC Code: prioritise people").check()
     page.get_by_role("button", name="Save the entry").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert page.get_by_label("What did you learn from it?").input_value() == (
         "Slowing down opens conversations."
     )
@@ -48,7 +51,7 @@ def test_record_reflect_and_attach_evidence(
     page.get_by_label("This reflection contains no information").check()
     page.get_by_role("button", name="Save the entry").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Reflective practice group").is_visible()
+    expect(page.get_by_role("heading", name="Reflective practice group")).to_be_visible()
     axe_check(page)
 
     image = tmp_path / "flipchart.png"
@@ -58,19 +61,20 @@ def test_record_reflect_and_attach_evidence(
     page.get_by_label("Add a file").set_input_files(str(image))
     page.get_by_role("button", name="Upload the file").click()
     page.wait_for_load_state()
-    assert page.get_by_role("link", name="flipchart.png", exact=True).is_visible()
+    expect(page.get_by_role("link", name="flipchart.png", exact=True)).to_be_visible()
     axe_check(page)
     entry_url = page.url
 
     portfolio = page.get_by_role("navigation", name="Portfolio sections")
     portfolio.get_by_role("link", name="Dashboard").click()
     page.wait_for_load_state()
+    expect(page).to_have_url(re.compile(r"/portfolio/dashboard$"))
     assert page.locator("svg[role=img]").count() >= 2
     axe_check(page)
 
     portfolio.get_by_role("link", name="Regulator view").click()
     page.wait_for_load_state()
-    assert page.get_by_role("heading", name="NMC revalidation", level=1).is_visible()
+    expect(page.get_by_role("heading", name="NMC revalidation", level=1)).to_be_visible()
     assert "Reflective practice group" in page.locator("main").inner_text()
     axe_check(page)
 
@@ -85,11 +89,12 @@ def test_record_reflect_and_attach_evidence(
     page.goto(entry_url)
 
     page.get_by_role("link", name="Delete flipchart.png").click()
+    expect(page.get_by_role("button", name="Yes, delete the file")).to_be_visible()
     axe_check(page)
     page.get_by_role("button", name="Yes, delete the file").click()
     page.wait_for_load_state()
     assert "No files yet" in page.content()
 
     page.get_by_role("link", name="Back to all entries").click()
-    assert page.get_by_role("link", name="Reflective practice group").is_visible()
+    expect(page.get_by_role("link", name="Reflective practice group")).to_be_visible()
     axe_check(page)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import TEST_PASSWORD
 
@@ -39,7 +40,7 @@ def test_provider_to_learner_full_loop(app, live_server, browser, make_user, axe
     provider.get_by_label("Contact email address").fill("hello@moorland.example.org")
     provider.get_by_role("button", name="Register organisation").click()
     provider.wait_for_load_state()
-    assert provider.get_by_role("heading", name="Moorland Relational Trust").is_visible()
+    expect(provider.get_by_role("heading", name="Moorland Relational Trust")).to_be_visible()
     assert "Not verified yet" in provider.content()
     axe_check(provider)
 
@@ -51,6 +52,7 @@ def test_provider_to_learner_full_loop(app, live_server, browser, make_user, axe
     assert "is verified" in curator.content()
 
     provider.get_by_role("link", name="Add a course").click()
+    expect(provider.get_by_label("Your reference")).to_be_visible()
     axe_check(provider)
     provider.get_by_label("Your reference").fill("MRT-01")
     provider.get_by_label("Title", exact=True).fill("Heathland listening circles")
@@ -58,7 +60,7 @@ def test_provider_to_learner_full_loop(app, live_server, browser, make_user, axe
     provider.get_by_label("Escalator step").select_option(label="Awareness")
     provider.get_by_role("button", name="Save as draft").click()
     provider.wait_for_load_state()
-    assert provider.get_by_role("heading", name="Heathland listening circles").is_visible()
+    expect(provider.get_by_role("heading", name="Heathland listening circles")).to_be_visible()
     axe_check(provider)
     course_url = provider.url
 
@@ -84,6 +86,7 @@ def test_provider_to_learner_full_loop(app, live_server, browser, make_user, axe
     curator.goto(f"{live_server}/curation")
     axe_check(curator)
     curator.get_by_role("link", name="Heathland listening circles").click()
+    expect(curator.get_by_role("button", name="Approve and publish")).to_be_visible()
     axe_check(curator)
     curator.get_by_role("button", name="Approve and publish").click()
     curator.wait_for_load_state()

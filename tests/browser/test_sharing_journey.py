@@ -3,7 +3,10 @@ the account. Every page passes axe-core, on a desktop and on a phone-sized scree
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from academy.extensions import db
 from academy.portfolio.evidence_store import new_stored_name, path_for
@@ -47,7 +50,7 @@ def test_share_open_revoke_and_delete(
     page.goto(f"{live_server}/portfolio/share")
     axe_check(page)
     page.get_by_role("button", name="Make the link").click()  # nothing chosen
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     axe_check(page)
     page.get_by_label("Trauma-informed practice").check()
     page.get_by_label("Reading group").check()
@@ -61,30 +64,31 @@ def test_share_open_revoke_and_delete(
         stranger = browser.new_context(viewport=viewport)
         shared = stranger.new_page()
         shared.goto(link)
-        assert shared.get_by_role("heading", name="Learning record of Mo Ibrahim").is_visible()
-        assert shared.get_by_text("Verified by Provider X").is_visible()
-        assert shared.get_by_text("Self-recorded", exact=True).is_visible()
+        expect(shared.get_by_role("heading", name="Learning record of Mo Ibrahim")).to_be_visible()
+        expect(shared.get_by_text("Verified by Provider X")).to_be_visible()
+        expect(shared.get_by_text("Self-recorded", exact=True)).to_be_visible()
         assert shared.get_by_text("Not for sharing").count() == 0
         axe_check(shared)
         stranger.close()
 
     page.goto(f"{live_server}/portfolio/share")
     page.get_by_role("link", name="Revoke").click()
+    expect(page).to_have_url(re.compile(r"/revoke$"))
     axe_check(page)
     page.get_by_role("button", name="Yes, revoke the link").click()
-    assert page.get_by_text("Revoked", exact=True).is_visible()
+    expect(page.get_by_text("Revoked", exact=True)).to_be_visible()
     page.goto(link)
-    assert page.get_by_role("heading", name="This link is no longer available").is_visible()
+    expect(page.get_by_role("heading", name="This link is no longer available")).to_be_visible()
     axe_check(page)
 
     page.goto(f"{live_server}/account/delete")
     axe_check(page)
     page.get_by_role("button", name="Delete my account").click()
-    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     axe_check(page)
     page.get_by_label("Your password").fill(TEST_PASSWORD)
     page.get_by_label("I understand").check()
     page.get_by_role("button", name="Delete my account").click()
-    assert page.get_by_text("Your account is deleted").is_visible()
-    assert page.get_by_role("link", name="Log in").is_visible()
+    expect(page.get_by_text("Your account is deleted")).to_be_visible()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
     axe_check(page)
