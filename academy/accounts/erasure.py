@@ -67,7 +67,7 @@ DELETED_ACTOR = "Deleted user"
 DELETED_ADDRESS = "a deleted address"
 REVOCATION_REASON = "account deleted"
 #: no Argon2 hash starts with "!", so nothing ever verifies against this
-UNUSABLE_PASSWORD = "!deleted"
+UNUSABLE_PASSWORD = "!deleted"  # nosec B105  # not a password: a hash nothing matches
 
 
 class ErasureRefused(AccountError):

@@ -163,7 +163,7 @@ def hit(rule: Rule, limit: Limit, identity: str, now: float | None = None) -> tu
     )
     with engine.begin() as connection:
         hits = connection.execute(statement).scalar_one()
-    if random.random() < PRUNE_CHANCE:
+    if random.random() < PRUNE_CHANCE:  # nosec B311  # when to tidy up, not a secret
         prune(now)
     return hits, max(1, math.ceil(window_end - now))
 
