@@ -346,6 +346,33 @@ def make_entry(ctx):
 
 
 @pytest.fixture
+def make_evidence(ctx):
+    """``make_evidence(entry, content=..., filename=...)``: an evidence file stored as is, without
+    the upload checks (for tests about who may see files, not about which files are accepted)."""
+    import hashlib
+
+    from academy.portfolio.evidence_store import new_stored_name, path_for
+    from academy.portfolio.models import EvidenceFile
+
+    def make(entry, content: bytes = b"%PDF-1.4\n% certificate\n", filename="certificate.pdf"):
+        evidence = EvidenceFile(
+            entry_id=entry.id,
+            user_id=entry.user_id,
+            stored_name=new_stored_name(),
+            filename=filename,
+            content_type="application/pdf",
+            size=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+        )
+        db.session.add(evidence)
+        db.session.commit()
+        path_for(evidence).write_bytes(content)
+        return evidence
+
+    return make
+
+
+@pytest.fixture
 def login(app):
     """``login(client, user)``: give ``client`` a logged-in session without the slow form.
 

@@ -3,7 +3,6 @@ account cannot be used, and providers' counts of places and completions are unch
 
 from __future__ import annotations
 
-import hashlib
 import os
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +21,6 @@ from academy.extensions import db
 from academy.mail import outbox
 from academy.mail.models import OutboxMessage
 from academy.portfolio import sharing
-from academy.portfolio.evidence_store import new_stored_name, path_for
 from academy.portfolio.models import (
     EvidenceFile,
     IssuedCredential,
@@ -46,22 +44,6 @@ def evidence_dir(app, tmp_path):
     return folder
 
 
-def add_evidence(entry, content: bytes, filename: str) -> EvidenceFile:
-    evidence = EvidenceFile(
-        entry_id=entry.id,
-        user_id=entry.user_id,
-        stored_name=new_stored_name(),
-        filename=filename,
-        content_type="application/pdf",
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-    )
-    db.session.add(evidence)
-    db.session.flush()
-    path_for(evidence).write_bytes(content)
-    return evidence
-
-
 @pytest.fixture
 def zebedee(
     app,
@@ -73,6 +55,7 @@ def zebedee(
     make_entry,
     mail_dir,
     evidence_dir,
+    make_evidence,
 ):
     """A learner with a bit of everything, a provider that has run courses for them, and
     another learner who must be left alone."""
@@ -133,8 +116,8 @@ def zebedee(
         peer_name="A colleague of Zebedee",
         learner_note=f"Contact me at {EMAIL}",
     )
-    add_evidence(verified, f"Certificate: {NAME}".encode(), "zebedee-certificate.pdf")
-    add_evidence(reflection, f"Notes by {NAME} <{EMAIL}>".encode(), "quartermaine-notes.pdf")
+    make_evidence(verified, f"Certificate: {NAME}".encode(), "zebedee-certificate.pdf")
+    make_evidence(reflection, f"Notes by {NAME} <{EMAIL}>".encode(), "quartermaine-notes.pdf")
     sharing.create_link(
         learner,
         [verified.id, reflection.id],

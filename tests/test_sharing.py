@@ -13,8 +13,8 @@ from sqlalchemy import select
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.portfolio import sharing
-from academy.portfolio.evidence_store import new_stored_name, path_for
-from academy.portfolio.models import EvidenceFile, LearningRecordEntry, ShareLink
+from academy.portfolio.evidence_store import path_for
+from academy.portfolio.models import LearningRecordEntry, ShareLink
 
 UNAVAILABLE = "This link is no longer available"
 
@@ -27,23 +27,8 @@ def evidence_dir(app, tmp_path):
 
 
 @pytest.fixture
-def add_evidence(ctx, evidence_dir):
-    def add(entry, content: bytes = b"%PDF-1.4\n% certificate\n", filename="certificate.pdf"):
-        evidence = EvidenceFile(
-            entry_id=entry.id,
-            user_id=entry.user_id,
-            stored_name=new_stored_name(),
-            filename=filename,
-            content_type="application/pdf",
-            size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-        )
-        db.session.add(evidence)
-        db.session.commit()
-        path_for(evidence).write_bytes(content)
-        return evidence
-
-    return add
+def add_evidence(evidence_dir, make_evidence):
+    return make_evidence
 
 
 @pytest.fixture
