@@ -13,9 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from whoosh import query as wq
-
-from academy.search.schema import TEXT_FIELDS, plain_analyzer, text_analyzer
+from academy.search.schema import plain_analyzer, text_analyzer
 
 MAX_QUERY_CHARS = 500
 MAX_UNITS = 8
@@ -98,21 +96,12 @@ def _analysed(sequence: tuple[str, ...]) -> list[str]:
     return [term for word in sequence if (term := _analysed_word(word))]
 
 
-def unit_query(unit: Unit) -> wq.Query:
-    """Any alternative of ``unit`` in any text field."""
-    parts: list[wq.Query] = []
+def unit_parts(unit: Unit) -> list[tuple[list[str], float]]:
+    """Each alternative of ``unit`` as its indexed terms with its boost (what the learner typed
+    counts double); alternatives with no indexed words are left out."""
+    parts = []
     for alternative in unit.alternatives:
         terms = _analysed(alternative)
-        if not terms:
-            continue
-        boost = 2.0 if alternative == unit.typed else 1.0
-        for field in TEXT_FIELDS:
-            if len(terms) == 1:
-                parts.append(wq.Term(field, terms[0], boost=boost))
-            else:
-                parts.append(wq.Phrase(field, terms, boost=boost))
-    return wq.Or(parts) if parts else wq.NullQuery
-
-
-def any_of(units: list[Unit]) -> wq.Query:
-    return wq.Or([unit_query(unit) for unit in units])
+        if terms:
+            parts.append((terms, 2.0 if alternative == unit.typed else 1.0))
+    return parts

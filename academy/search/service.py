@@ -6,13 +6,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 from markupsafe import Markup, escape
 from whoosh import highlight as wh
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from academy.search.query import Unit, _analysed, any_of, parse, unit_query
-from academy.search.schema import text_analyzer
+from academy.search.query import Unit, _analysed, parse, unit_parts
+from academy.search.ranker import Ranker, ranker_for
+from academy.search.schema import TEXT_FIELDS, text_analyzer
 from academy.search.spelling import spelling_for
 from academy.search.store import IndexStore
 
@@ -41,33 +43,52 @@ def _minimum_units(count: int) -> int:
     return 1 if count <= 2 else math.ceil(count / 2)
 
 
-def _course_ids(searcher: Searcher) -> list[int]:
+def _course_ids(searcher: Searcher) -> np.ndarray:
     """Course id by document number, read once per searcher (a per-generation structure)."""
     ids = getattr(searcher, "_academy_course_ids", None)
     if ids is None:
-        ids = [int(value) if value else 0 for value in searcher.reader().column_reader("id")]
+        column = searcher.reader().column_reader("id")
+        ids = np.array([int(value) if value else 0 for value in column], dtype=np.int64)
         searcher._academy_course_ids = ids
     return ids
 
 
+def score_units(ranker: Ranker, units: list[Unit]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per document number: the summed score of every part of every unit (each alternative in
+    each text field, as Whoosh's ``Or`` of them all would score it), how many units it matches,
+    and whether it matches any."""
+    scores = np.zeros(ranker.doc_count, dtype=np.float64)
+    matched = np.zeros(ranker.doc_count, dtype=np.int16)
+    hit = np.zeros(ranker.doc_count, dtype=bool)
+    for unit in units:
+        in_unit = np.zeros(ranker.doc_count, dtype=bool)
+        for terms, boost in unit_parts(unit):
+            for name in TEXT_FIELDS:
+                if len(terms) == 1:
+                    docs, part = ranker.term(name, terms[0], boost)
+                else:
+                    docs, part = ranker.phrase(name, terms, boost)
+                scores[docs] += part  # a part's documents are distinct, so no add.at needed
+                in_unit[docs] = True
+        matched += in_unit
+        hit |= in_unit
+    return scores, matched, hit
+
+
 def _rank(searcher: Searcher, units: list[Unit]) -> list[int]:
+    """Course ids best first: most units matched, then an exact title, then the BM25F score
+    (see ``score_units``), then index order.
+    Only documents matching at least ``_minimum_units`` units are kept."""
     if not units or searcher.doc_count() == 0:
         return []
-    ids = _course_ids(searcher)
-    # With one unit every hit matches it; with more, count which units each document matches.
-    per_unit = (
-        [set(searcher.docs_for_query(unit_query(unit))) for unit in units] if len(units) > 1 else []
-    )
-    needed = _minimum_units(len(units))
-    exact = _exact_titles(searcher, units)
-    results = searcher.search(any_of(units), limit=None)
-    scored: list[tuple[int, bool, float, int]] = []
-    for score, docnum in results.top_n:
-        matched = sum(1 for docs in per_unit if docnum in docs) if per_unit else 1
-        if matched >= needed:
-            scored.append((matched, docnum in exact, score, docnum))
-    scored.sort(key=lambda item: (-item[0], -item[1], -item[2]))
-    return [ids[docnum] for *_rest, docnum in scored]
+    scores, matched, _hit = score_units(ranker_for(searcher), units)
+    candidates = np.flatnonzero(matched >= _minimum_units(len(units)))
+    if not len(candidates):
+        return []
+    exact = np.zeros(len(scores), dtype=bool)
+    exact[list(_exact_titles(searcher, units))] = True
+    order = np.lexsort((candidates, -scores[candidates], ~exact[candidates], -matched[candidates]))
+    return _course_ids(searcher)[candidates[order]].tolist()
 
 
 def _exact_titles(searcher: Searcher, units: list[Unit]) -> set[int]:

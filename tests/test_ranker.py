@@ -1,0 +1,144 @@
+"""The numpy ranker (``search/ranker.py``) scores exactly as Whoosh's own searcher would.
+
+The reference is the Whoosh query the ranker stands in for: an ``Or`` of every unit's
+alternatives in every text field (a ``Term`` for a word, a ``Phrase`` for several), searched with
+Whoosh's default BM25F. The index has several segments and deleted documents, as a live index has
+after a few syncs.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+
+from academy.search.query import Unit, parse, unit_parts
+from academy.search.ranker import ranker_for, read_lengths, read_postings
+from academy.search.schema import TEXT_FIELDS, exact_key, make_schema
+from academy.search.service import score_units
+
+WORDS = (
+    "trauma informed practice personality disorder prison probation housing reflective "
+    "relational awareness leadership counselling counseling psychologically planned environment "
+    "emotionally unstable borderline complex emotional needs self harm wellbeing well being "
+    "supervision team staff learning community therapeutic group mentalization schools care "
+    "behaviour behavior recovery dialogue open family network youth offending risk"
+).split()
+
+QUERIES = [
+    "trauma",
+    "trauma informed",
+    "personality disorder prison",
+    "EUPD",  # a synonym line of phrases
+    "counseling skills",  # UK and US spellings
+    '"reflective practice"',
+    '"planned environment" staff',
+    "well being team",
+    "self harm youth offending risk",
+    "nothing matches zzzz",
+    "behaviour behaviour",  # the same unit twice: Whoosh counts both
+]
+
+
+def _text(rng: random.Random, low: int, high: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, high)))
+
+
+def _document(rng: random.Random, number: int) -> dict[str, str]:
+    title = _text(rng, 2, 6)
+    return {
+        "id": str(number),
+        "title": title,
+        "summary": _text(rng, 5, 15),
+        "provider": _text(rng, 1, 3),
+        "taxonomy": _text(rng, 2, 5),
+        "body": _text(rng, 20, 80),
+        "spell": title,
+        "title_exact": exact_key(title),
+    }
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    """Four segments (never merged), some documents deleted and some replaced."""
+    folder = tmp_path_factory.mktemp("ranker-index")
+    ix = whoosh_index.create_in(str(folder), make_schema())
+    rng = random.Random(20261202)
+    number = 0
+    for _segment in range(3):
+        writer = ix.writer()
+        for _ in range(150):
+            number += 1
+            writer.add_document(**_document(rng, number))
+        writer.commit(merge=False)
+    writer = ix.writer()
+    for doomed in rng.sample(range(1, number + 1), 40):
+        writer.delete_by_term("id", str(doomed))
+    for replaced in rng.sample(range(1, number + 1), 30):
+        writer.update_document(**_document(rng, replaced))
+    writer.commit(merge=False)
+    return ix
+
+
+def whoosh_reference(units: list[Unit]) -> wq.Query:
+    def unit_query(unit: Unit) -> wq.Query:
+        parts = [
+            wq.Term(name, terms[0], boost=boost)
+            if len(terms) == 1
+            else wq.Phrase(name, terms, boost=boost)
+            for terms, boost in unit_parts(unit)
+            for name in TEXT_FIELDS
+        ]
+        return wq.Or(parts) if parts else wq.NullQuery
+
+    return wq.Or([unit_query(unit) for unit in units]), [unit_query(unit) for unit in units]
+
+
+def test_the_index_has_several_segments_and_deletions(index):
+    with index.searcher() as searcher:
+        leaves = [sub.reader() for sub, _offset in searcher.leaf_searchers()]
+        assert len(leaves) >= 3
+        assert any(reader.has_deletions() for reader in leaves)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_scores_and_matches_equal_whoosh(index, text):
+    units = parse(text)
+    whole, per_unit = whoosh_reference(units)
+    with index.searcher() as searcher:
+        expected = {docnum: score for score, docnum in searcher.search(whole, limit=None).top_n}
+        scores, matched, hit = score_units(ranker_for(searcher), units)
+        assert set(np.flatnonzero(hit).tolist()) == set(expected)
+        for docnum, score in expected.items():
+            assert math.isclose(scores[docnum], score, rel_tol=1e-9), (docnum, text)
+        unit_docs = [set(searcher.docs_for_query(query)) for query in per_unit]
+        for docnum in range(searcher.doc_count_all()):
+            assert matched[docnum] == sum(docnum in docs for docs in unit_docs)
+    if text != "nothing matches zzzz":
+        assert expected, "the query should find something in this index"
+
+
+def test_block_reads_equal_walking_whoosh_matchers(index):
+    with index.searcher() as searcher:
+        for sub, _offset in searcher.leaf_searchers():
+            reader = sub.reader()
+            for word in ("trauma", "practic", "youth", "absent"):
+                for name in TEXT_FIELDS:
+                    docs, weights = read_postings(reader, name, word)
+                    walked: list[tuple[int, float]] = []
+                    if (name, word) in reader:
+                        matcher = reader._terms.matcher(
+                            name, word.encode(), reader.schema[name].format
+                        )
+                        while matcher.is_active():
+                            walked.append((matcher.id(), matcher.weight()))
+                            matcher.next()
+                    assert list(zip(docs.tolist(), weights.tolist(), strict=True)) == walked
+            lengths = read_lengths(reader, "body")
+            assert [reader.doc_field_length(doc, "body", 1) for doc in range(len(lengths))] == (
+                lengths.tolist()
+            )
