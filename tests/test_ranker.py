@@ -20,6 +20,7 @@ from academy.search.query import Unit, parse, unit_parts
 from academy.search.ranker import ranker_for, read_lengths, read_postings
 from academy.search.schema import TEXT_FIELDS, exact_key, make_schema
 from academy.search.service import score_units
+from academy.search.spelling import spelling_for
 
 WORDS = (
     "trauma informed practice personality disorder prison probation housing reflective "
@@ -142,3 +143,29 @@ def test_block_reads_equal_walking_whoosh_matchers(index):
             assert [reader.doc_field_length(doc, "body", 1) for doc in range(len(lengths))] == (
                 lengths.tolist()
             )
+
+
+def test_searchers_on_the_same_segments_share_what_was_read(tmp_path):
+    """A new searcher (another thread, or after a sync) reads only the segments it has not seen;
+    what it finds still follows the index."""
+    ix = whoosh_index.create_in(str(tmp_path), make_schema())
+    rng = random.Random(5)
+    writer = ix.writer()
+    for number in range(1, 41):
+        writer.add_document(**_document(rng, number))
+    writer.commit()
+    units = parse("trauma")
+    with ix.searcher() as first, ix.searcher() as second:
+        a, b = ranker_for(first), ranker_for(second)
+        assert a is not b and a.leaves[0].postings is b.leaves[0].postings
+        assert spelling_for(a) is spelling_for(b)
+        before = score_units(a, units)[2].sum()
+    writer = ix.writer()
+    writer.add_document(**{**_document(rng, 41), "title": "trauma trauma"})
+    writer.commit(merge=False)
+    with ix.searcher() as later:
+        c = ranker_for(later)
+        assert len(c.leaves) == 2 and c.leaves[0].postings is a.leaves[0].postings
+        assert spelling_for(c) is not spelling_for(a)
+        assert score_units(c, units)[2].sum() == before + 1
+        assert 41 in c.course_ids.tolist()

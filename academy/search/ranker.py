@@ -71,16 +71,24 @@ def read_lengths(reader, field: str) -> np.ndarray:
     """Each document's length in ``field`` as Whoosh's scorer sees it (stored as a byte)."""
     count = reader.doc_count_all()
     perdoc = getattr(reader, "_perdoc", None)
-    column = None
-    if perdoc is not None and hasattr(perdoc, "_cached_reader"):
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        return np.array(
+            [reader.doc_field_length(doc, field, 1) or 1 for doc in range(count)],
+            dtype=np.float64,
+        )
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 
-        column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-    if column is not None:
-        return _LENGTHS[np.fromiter(column, dtype=np.uint8, count=count)]
-    return np.array(
-        [reader.doc_field_length(doc, field, 1) or 1 for doc in range(count)], dtype=np.float64
-    )
+    column = perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+    if column is None:  # no document has the field
+        return np.ones(count, dtype=np.float64)
+    if getattr(column, "_fixedlen", None) == 1 and hasattr(column, "_dbfile"):
+        # one byte per document, stored contiguously: read them at once
+        stored = min(column._count, count)
+        lengths = np.zeros(count, dtype=np.uint8)
+        raw = bytes(column._dbfile.get(column._basepos, stored))
+        lengths[:stored] = np.frombuffer(raw, dtype=np.uint8)
+        return _LENGTHS[lengths]
+    return _LENGTHS[np.fromiter(column, dtype=np.uint8, count=count)]
 
 
 class SegmentPostings:
@@ -91,6 +99,23 @@ class SegmentPostings:
         self.doc_count = doc_count
         self._postings: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
         self._lengths: dict[str, np.ndarray] = {}
+        self._derived: dict[str, object] = {}
+
+    def memo(self, name: str, build):
+        """What ``build()`` makes from this segment, made once (``name`` says what it is)."""
+        found = self._derived.get(name)
+        if found is None:
+            found = self._derived[name] = build()
+        return found
+
+    def course_ids(self, reader) -> np.ndarray:
+        """The course id of each document of the segment (0 for none)."""
+
+        def build() -> np.ndarray:
+            column = reader.column_reader("id")
+            return np.array([int(value) if value else 0 for value in column], dtype=np.int64)
+
+        return self.memo("course_ids", build)
 
     def postings(self, reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray]:
         key = (field, text)
@@ -148,13 +173,13 @@ class Ranker:
         self.searcher = searcher
         self.doc_count = searcher.doc_count_all()
         self.leaves: list[_Leaf] = []
-        keys = set()
+        keys: list[tuple[str, int]] = []
         for sub, offset in searcher.leaf_searchers():
             reader = sub.reader()
             count = reader.doc_count_all()
             segment = reader.segment() if hasattr(reader, "segment") else None
             segment_id = segment.segment_id() if segment is not None else f"reader-{id(reader)}"
-            keys.add((segment_id, count))
+            keys.append((segment_id, count))
             live = None
             if reader.has_deletions():
                 live = np.ones(count, dtype=bool)
@@ -163,8 +188,19 @@ class Ranker:
                     deleted = [doc for doc in range(count) if reader.is_deleted(doc)]
                 live[np.fromiter(deleted, dtype=np.int64)] = False
             self.leaves.append(_Leaf(reader, offset, SEGMENTS.get(segment_id, count), live))
-        SEGMENTS.keep_only(keys)
+        SEGMENTS.keep_only(set(keys))
+        #: the segments this searcher reads (what per-process structures are shared under)
+        self.segment_keys = tuple(keys)
         self._avg: dict[str, float] = {}
+        self._course_ids: np.ndarray | None = None
+
+    @property
+    def course_ids(self) -> np.ndarray:
+        """Course id by document number across the searcher's segments."""
+        if self._course_ids is None:
+            parts = [leaf.postings.course_ids(leaf.reader) for leaf in self.leaves]
+            self._course_ids = np.concatenate(parts) if parts else _EMPTY_DOCS
+        return self._course_ids
 
     def term(self, field: str, text: str, boost: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, BM25F scores × ``boost``) of the live documents with the term."""

@@ -43,16 +43,6 @@ def _minimum_units(count: int) -> int:
     return 1 if count <= 2 else math.ceil(count / 2)
 
 
-def _course_ids(searcher: Searcher) -> np.ndarray:
-    """Course id by document number, read once per searcher (a per-generation structure)."""
-    ids = getattr(searcher, "_academy_course_ids", None)
-    if ids is None:
-        column = searcher.reader().column_reader("id")
-        ids = np.array([int(value) if value else 0 for value in column], dtype=np.int64)
-        searcher._academy_course_ids = ids
-    return ids
-
-
 def score_units(ranker: Ranker, units: list[Unit]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per document number: the summed score of every part of every unit (each alternative in
     each text field, as Whoosh's ``Or`` of them all would score it), how many units it matches,
@@ -81,14 +71,15 @@ def _rank(searcher: Searcher, units: list[Unit]) -> list[int]:
     Only documents matching at least ``_minimum_units`` units are kept."""
     if not units or searcher.doc_count() == 0:
         return []
-    scores, matched, _hit = score_units(ranker_for(searcher), units)
+    ranker = ranker_for(searcher)
+    scores, matched, _hit = score_units(ranker, units)
     candidates = np.flatnonzero(matched >= _minimum_units(len(units)))
     if not len(candidates):
         return []
     exact = np.zeros(len(scores), dtype=bool)
     exact[list(_exact_titles(searcher, units))] = True
     order = np.lexsort((candidates, -scores[candidates], ~exact[candidates], -matched[candidates]))
-    return _course_ids(searcher)[candidates[order]].tolist()
+    return ranker.course_ids[candidates[order]].tolist()
 
 
 def _exact_titles(searcher: Searcher, units: list[Unit]) -> set[int]:
@@ -106,7 +97,8 @@ def _suggest(searcher: Searcher, text: str, units: list[Unit]) -> str | None:
         word = unit.single_word
         if word is None or searcher.doc_frequency("spell", word) > 0:
             continue
-        option = spelling_for(searcher).suggest(word)
+        vocabulary = spelling_for(ranker_for(searcher))
+        option = vocabulary.suggest(word, searcher)
         if option and option != word:
             corrected = _replace_word(corrected, unit.text, option)
             changed = True
