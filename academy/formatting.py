@@ -1,4 +1,5 @@
-"""Template filters for dates, money and hours, shown in UK time and British English."""
+"""Template filters for dates, money and hours, shown in UK time and British English, and the
+page numbers a pagination bar shows."""
 
 from __future__ import annotations
 
@@ -45,7 +46,20 @@ def format_cost(course) -> str:
     return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
 
 
+def page_window(page: int, pages: int, around: int = 2) -> list[int | None]:
+    """The page numbers to link from page ``page`` of ``pages``: the first, the last, and those
+    within ``around`` of ``page``, with ``None`` where a run of numbers is left out. Its length
+    does not grow with ``pages``."""
+    shown: list[int | None] = []
+    for number in sorted({1, pages, *range(max(1, page - around), min(pages, page + around) + 1)}):
+        if shown and number - (shown[-1] or 0) > 1:
+            shown.append(None)
+        shown.append(number)
+    return shown
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_global(page_window, "page_window")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_time, "time")
     app.add_template_filter(format_hours, "hours")

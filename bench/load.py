@@ -611,7 +611,7 @@ def main() -> int:
                     f"p95 {result['p95']:,.0f} ms, {result['failures']} errors",
                     flush=True,
                 )
-            if not args.no_storm:
+            if not args.no_storm and args.storm > 0:
                 storm_ok, storm_summary = enrolment_storm(app, base, args.storm, STORM_PLACES)
                 print(f"Storm: {'OK' if storm_ok else 'FAILED'}: {storm_summary}", flush=True)
     table = report(results, args, storm_summary)
