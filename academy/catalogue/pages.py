@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import abort
 from sqlalchemy import select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from academy.catalogue.models import Cohort, Course, Programme, ProgrammeModule
 from academy.catalogue.visibility import is_public
@@ -55,20 +55,25 @@ def _course_page(condition, now: datetime | None, *, public: bool = True) -> Cou
         select(Course)
         .where(condition, is_public() if public else true())
         .options(
-            selectinload(Course.provider),
-            selectinload(Course.step),
+            # many-to-one: joined into the one query; collections: one query each
+            joinedload(Course.provider, innerjoin=True),
+            joinedload(Course.step, innerjoin=True),
+            joinedload(Course.delivery_mode),
+            joinedload(Course.region),
             selectinload(Course.sectors),
             selectinload(Course.professions),
             selectinload(Course.principles),
-            selectinload(Course.delivery_mode),
-            selectinload(Course.region),
             selectinload(Course.cohorts).selectinload(Cohort.sessions),
-            selectinload(Course.prerequisites).selectinload(Course.step),
-            selectinload(Course.prerequisites).selectinload(Course.provider),
-            selectinload(Course.next_steps).selectinload(Course.step),
-            selectinload(Course.next_steps).selectinload(Course.provider),
+            selectinload(Course.prerequisites).options(
+                joinedload(Course.step, innerjoin=True),
+                joinedload(Course.provider, innerjoin=True),
+            ),
+            selectinload(Course.next_steps).options(
+                joinedload(Course.step, innerjoin=True),
+                joinedload(Course.provider, innerjoin=True),
+            ),
             selectinload(Course.programme_modules)
-            .selectinload(ProgrammeModule.programme)
+            .joinedload(ProgrammeModule.programme, innerjoin=True)
             .selectinload(Programme.modules),
         )
     )
