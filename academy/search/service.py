@@ -14,7 +14,7 @@ from whoosh.searching import Searcher
 
 from academy.search.query import Unit, _analysed, parse, unit_parts
 from academy.search.ranker import Ranker, ranker_for
-from academy.search.schema import TEXT_FIELDS, text_analyzer
+from academy.search.schema import TEXT_FIELDS, highlight_analyzer
 from academy.search.spelling import spelling_for
 from academy.search.store import IndexStore
 
@@ -152,7 +152,7 @@ def highlight(text: str, terms: frozenset[str], whole: bool = False) -> Markup:
     if terms:
         fragmenter = wh.WholeFragmenter() if whole else wh.ContextFragmenter(300, 80)
         _formatter.clean()
-        marked = wh.highlight(text, terms, text_analyzer(), fragmenter, _formatter, top=2)
+        marked = wh.highlight(text, terms, highlight_analyzer, fragmenter, _formatter, top=2)
         if marked:
             # Whoosh's HtmlFormatter escapes all the text around the marks (a test holds it)
             return Markup(marked)  # nosec B704
