@@ -5,15 +5,19 @@ on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
 from itertools import product
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from academy.catalogue.browse import SORTS, Filters, PageOutOfRange, browse, load_terms
+from academy.catalogue.snapshot import EXTENSION, SnapshotHolder
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.search import get_store, match_text
@@ -157,3 +161,130 @@ def test_browse_matches_the_sql_for_each_filter_value_alone_in_every_sort(catalo
             check_against_the_oracle(Filters(**{name: value}, sort=sort), catalogue)
     for sort, free in product(SORTS, (False, True)):
         check_against_the_oracle(Filters(sort=sort, free=free), catalogue)
+
+
+# -- keeping the snapshot true to the database ---------------------------------------------------
+
+
+def listing(client, query: str = "") -> dict:
+    response = client.get(f"/api/v1/courses?{query}")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def titles_of(data: dict) -> list[str]:
+    return [course["title"] for course in data["results"]]
+
+
+def counts_of(data: dict, facet: str) -> dict[str, int]:
+    return {value["slug"]: value["count"] for value in data["facets"][facet]}
+
+
+def test_each_committed_change_is_seen_by_the_next_browse(
+    client, taxonomy, make_course, make_cohort
+):
+    alpha = make_course("Alpha", sectors=("education",))
+    beta = make_course("Beta", sectors=("criminal-justice",))
+    gamma = make_course("Gamma")  # open to every sector
+    soon = make_cohort(alpha, days=10)
+    make_cohort(beta, days=20)
+    data = listing(client)
+    assert titles_of(data) == ["Alpha", "Beta", "Gamma"]
+    assert counts_of(data, "sector")["education"] == 2
+
+    beta.status = "archived"
+    db.session.commit()
+    data = listing(client)
+    assert titles_of(data) == ["Alpha", "Gamma"]
+    assert counts_of(data, "sector")["criminal-justice"] == 1
+
+    alpha.sectors = [taxonomy["sectors"]["criminal-justice"]]
+    db.session.commit()
+    data = listing(client)
+    assert counts_of(data, "sector")["education"] == 1
+    assert counts_of(data, "sector")["criminal-justice"] == 2
+    assert titles_of(listing(client, "sector=education")) == ["Gamma"]
+
+    soon.status = "cancelled"
+    db.session.commit()
+    data = listing(client)
+    assert data["facets"]["weeks"][0]["count"] == 0  # within 4 weeks
+    assert [c["next_cohort_start"] for c in data["results"]] == [None, None]
+
+    later = make_cohort(gamma, days=40)
+    assert titles_of(listing(client)) == ["Gamma", "Alpha"]
+    assert titles_of(listing(client, "weeks=4")) == []
+    session = later.sessions[0]
+    session.starts_at, session.ends_at = utcnow() + timedelta(days=3), utcnow() + timedelta(days=4)
+    db.session.commit()
+    assert titles_of(listing(client, "weeks=4")) == ["Gamma"]
+
+    taxonomy["sectors"]["education"].name = "Schools and colleges"
+    db.session.commit()
+    names = {v["slug"]: v["name"] for v in listing(client)["facets"]["sector"]}
+    assert names["education"] == "Schools and colleges"
+    check_against_the_oracle(Filters(sector="education"), utcnow())
+
+
+def test_the_snapshot_is_kept_while_nothing_changes(app, client, make_course, count_queries):
+    for number in range(5):
+        make_course(f"Course {number}", sectors=("education",) * (number % 2), step=number % 3)
+    client.get("/courses")
+    holder = app.extensions[EXTENSION]
+    builds = holder.builds
+    for query in ("sector=education", "sort=title", "step=awareness&sort=newest", "free=1"):
+        with count_queries() as counter:
+            assert client.get(f"/courses?{query}").status_code == 200
+        assert counter.count <= 3, counter.statements  # stamp, page, sectors: no rebuild
+    assert holder.builds == builds
+    make_course("One more")
+    assert "One more" in client.get("/courses").get_data(as_text=True)
+    assert holder.builds == builds + 1
+
+
+def test_uncommitted_changes_are_seen_but_never_shared(app, ctx, make_course):
+    kept = make_course("Kept")
+    assert browse(Filters(), load_terms()).total == 1
+    builds = app.extensions[EXTENSION].builds
+    kept.status = "archived"
+    db.session.flush()
+    # this transaction sees its own change, as the SQL did, on a snapshot of its own
+    assert browse(Filters(), load_terms()).total == 0
+    assert app.extensions[EXTENSION].builds == builds
+    db.session.rollback()
+    # on SQLite the next change takes the outbox id the rolled-back one had taken
+    make_course("Other")
+    result = browse(Filters(sort="title"), load_terms())
+    assert [course.title for course in result.courses] == ["Kept", "Other"]
+
+
+def test_threads_wanting_the_same_stamp_share_one_build():
+    holder = SnapshotHolder()
+    built = []
+    ready = threading.Barrier(8)
+
+    def build():
+        built.append(threading.get_ident())
+        return SimpleNamespace(stamp=(5, "gen"))
+
+    def want(_number):
+        ready.wait()
+        return holder.get((5, "gen"), build)
+
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(want, range(8)))
+    assert len(built) == 1 and all(snapshot is got[0] for snapshot in got)
+    assert holder.get((4, "gen"), build) is got[0]  # asked with an older stamp: the newer is fine
+    assert len(built) == 1
+
+
+def test_a_failed_build_leaves_the_last_snapshot_in_place():
+    holder = SnapshotHolder()
+    first = holder.get((1,), lambda: SimpleNamespace(stamp=(1,)))
+
+    def broken():
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        holder.get((2,), broken)
+    assert holder.get((1,), broken) is first and holder.builds == 1
