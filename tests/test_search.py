@@ -330,6 +330,7 @@ def test_list_page_with_query_runs_a_fixed_number_of_queries(
 ):
     for n in range(60):
         make_course(f"Relational course {n}", sectors=("education",))
+    client.get("/courses")  # reads the catalogue snapshot, so neither search below builds it
     with count_queries() as ten:
         assert len(search(client, "relational", per_page=10)) == 10
     with count_queries() as fifty:

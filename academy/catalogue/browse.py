@@ -1,8 +1,10 @@
 """Browsing the catalogue: parse filters from a URL, find the matching courses, count facets.
 
-``parse_filters`` never raises: odd input is dropped with a notice the page shows. ``browse``
-runs a fixed number of SQL queries whatever the page size (the page's courses are loaded with
-``selectinload``; each facet is one grouped query).
+``parse_filters`` never raises: odd input is dropped with a notice the page shows. Which courses
+match, their order and every facet count come from this process's catalogue snapshot
+(``catalogue/snapshot.py``, numpy arrays read from the database and kept until a searchable row
+changes); the database is asked for the stamp and the page's courses, so ``browse`` runs a fixed
+number of SQL queries whatever the page size or the catalogue's.
 """
 
 from __future__ import annotations
@@ -13,41 +15,26 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
-    Integer,
-    and_,
-    any_,
-    bindparam,
-    exists,
-    false,
-    func,
-    not_,
-    or_,
-    select,
-)
+from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, false, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from academy.catalogue.models import (
-    Cohort,
-    Course,
-    Programme,
-    ProgrammeModule,
-    course_professions,
-    course_sectors,
+from academy.catalogue.models import Cohort, Course
+from academy.catalogue.snapshot import (
+    FACET_MODELS,
+    CatalogueSnapshot,
+    catalogue_snapshot,
+    shareable,
 )
-from academy.catalogue.visibility import cohort_starts, is_public, next_starts
+from academy.catalogue.visibility import cohort_starts, is_public
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.providers.models import Provider
 from academy.search import TextMatch, get_store, highlight, match_text
 from academy.search.cache import result_cache, stamp
-from academy.taxonomy.models import DeliveryMode, Profession, Region, Sector, Step
 
 PER_PAGE_CHOICES = (10, 20, 50)
 WEEKS_CHOICES = (4, 8, 12, 26, 52)
@@ -62,14 +49,17 @@ MAX_QUERY_LENGTH = 200
 MAX_QUERY_WORDS = 8
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,119}$")
 
-# facet name -> (URL parameter, model, label)
+FACET_LABELS = {
+    "step": "Escalator step",
+    "sector": "Sector",
+    "profession": "Profession",
+    "mode": "Delivery",
+    "region": "Region",
+    "programme": "Programme",
+}
+# facet name (its URL parameter) -> (model, label)
 TERM_FACETS: dict[str, tuple[type, str]] = {
-    "step": (Step, "Escalator step"),
-    "sector": (Sector, "Sector"),
-    "profession": (Profession, "Profession"),
-    "mode": (DeliveryMode, "Delivery"),
-    "region": (Region, "Region"),
-    "programme": (Programme, "Programme"),
+    name: (model, FACET_LABELS[name]) for name, model in FACET_MODELS.items()
 }
 
 
@@ -133,7 +123,8 @@ class Filters:
 
 @dataclass
 class Terms:
-    """Every taxonomy term, programme and (if filtered) the provider, loaded once per request."""
+    """Every taxonomy term and programme (the snapshot's: shared and detached, so read-only) and,
+    if filtered, the provider (loaded for this request)."""
 
     by_facet: dict[str, list[Any]]
     provider: Provider | None = None
@@ -143,11 +134,14 @@ class Terms:
 
 
 def load_terms(provider_slug: str | None = None) -> Terms:
-    """Load the terms every facet offers (one query per facet)."""
-    by_facet: dict[str, list[Any]] = {}
-    for facet, (model, _label) in TERM_FACETS.items():
-        order = model.name if model is Programme else model.position
-        by_facet[facet] = list(db.session.scalars(select(model).order_by(order)))
+    """The terms every facet offers (from the catalogue snapshot, read again only after a
+    change) and the provider named by ``provider_slug`` (one query), if any."""
+    return _terms(catalogue_snapshot(stamp(get_store(), db.session)), provider_slug)
+
+
+def _terms(snapshot: CatalogueSnapshot, provider_slug: str | None) -> Terms:
+    # a list of its own per request; the terms in it are the snapshot's (shared, detached)
+    by_facet = {facet: list(terms) for facet, terms in snapshot.terms.items()}
     provider = None
     if provider_slug:
         provider = db.session.scalar(select(Provider).where(Provider.slug == provider_slug))
@@ -223,51 +217,6 @@ def resolve_filters(
     return replace(filters, **kept)
 
 
-def _tag_clause(table, column: str, term_id: int) -> ColumnElement[bool]:
-    """Tagged with ``term_id``, or not tagged at all (open to everyone)."""
-    tagged = exists().where(table.c.course_id == Course.id, getattr(table.c, column) == term_id)
-    untagged = ~exists().where(table.c.course_id == Course.id)
-    return or_(tagged, untagged)
-
-
-def _clauses(
-    filters: Filters, terms: Terms, now: datetime, match: TextMatch | None = None
-) -> dict[str, ColumnElement[bool]]:
-    """One condition per active filter, keyed by facet name, so facets can leave their own out."""
-    found: dict[str, ColumnElement[bool]] = {}
-    term = {name: terms.find(name, getattr(filters, name)) for name in TERM_FACETS}
-    if term["step"]:
-        found["step"] = Course.step_id == term["step"].id
-    if term["sector"]:
-        found["sector"] = _tag_clause(course_sectors, "sector_id", term["sector"].id)
-    if term["profession"]:
-        profession_id = term["profession"].id
-        found["profession"] = _tag_clause(course_professions, "profession_id", profession_id)
-    if term["mode"]:
-        found["mode"] = Course.delivery_mode_id == term["mode"].id
-    if term["region"]:
-        found["region"] = Course.region_id == term["region"].id
-    if term["programme"]:
-        found["programme"] = exists().where(
-            ProgrammeModule.course_id == Course.id,
-            ProgrammeModule.programme_id == term["programme"].id,
-        )
-    if filters.provider and terms.provider:
-        found["provider"] = Course.provider_id == terms.provider.id
-    if filters.free:
-        found["free"] = Course.cost_type == "free"
-    if filters.weeks:
-        upcoming = next_starts(now)
-        found["weeks"] = Course.id.in_(
-            select(upcoming.c.course_id).where(
-                upcoming.c.next_start <= now + timedelta(weeks=filters.weeks)
-            )
-        )
-    if match is not None:
-        found["q"] = id_in(match.ranked_ids)
-    return found
-
-
 def id_in(ids: list[int], column=None, name: str = "matched_ids") -> ColumnElement[bool]:
     """``column`` (``Course.id`` by default) is one of ``ids``, as one bound value named
     ``name`` whatever its length (two in one statement need two names).
@@ -282,10 +231,6 @@ def id_in(ids: list[int], column=None, name: str = "matched_ids") -> ColumnEleme
         return column == any_(bindparam(name, ids, type_=ARRAY(Integer)))
     each = func.json_each(bindparam(name, json.dumps(ids))).table_valued("value")
     return column.in_(select(each.c.value))
-
-
-def _where(clauses: Mapping[str, ColumnElement[bool]], leave_out: str | None = None):
-    return and_(is_public(), *(c for name, c in clauses.items() if name != leave_out))
 
 
 @dataclass
@@ -324,59 +269,6 @@ class BrowseResult:
         return max(1, math.ceil(self.total / self.filters.per_page))
 
 
-def _count_by(column, clauses, facet: str, join_table=None) -> dict[int, int]:
-    statement = select(column, func.count(func.distinct(Course.id)))
-    if join_table is not None:
-        statement = statement.select_from(Course).join(
-            join_table, join_table.c.course_id == Course.id
-        )
-    statement = statement.where(_where(clauses, facet)).group_by(column)
-    return {key: count for key, count in db.session.execute(statement) if key is not None}
-
-
-def _count(clauses, leave_out: str | None, *extra) -> int:
-    statement = select(func.count(Course.id)).where(_where(clauses, leave_out), *extra)
-    return db.session.scalar(statement) or 0
-
-
-def _facet_counts(clauses, now: datetime) -> dict[str, dict[int, int]]:
-    counts = {
-        "step": _count_by(Course.step_id, clauses, "step"),
-        "mode": _count_by(Course.delivery_mode_id, clauses, "mode"),
-        "region": _count_by(Course.region_id, clauses, "region"),
-        "programme": _count_by(
-            ProgrammeModule.programme_id,
-            clauses,
-            "programme",
-            join_table=ProgrammeModule.__table__,
-        ),
-    }
-    for facet, table, column in (
-        ("sector", course_sectors, course_sectors.c.sector_id),
-        ("profession", course_professions, course_professions.c.profession_id),
-    ):
-        tagged = _count_by(column, clauses, facet, join_table=table)
-        open_to_all = _count(clauses, facet, not_(exists().where(table.c.course_id == Course.id)))
-        counts[facet] = {"open": open_to_all, **tagged}
-    return counts
-
-
-def _weeks_counts(clauses, now: datetime) -> dict[int, int]:
-    upcoming = next_starts(now)
-    columns = [
-        func.count(Course.id).filter(upcoming.c.next_start <= now + timedelta(weeks=weeks))
-        for weeks in WEEKS_CHOICES
-    ]
-    statement = (
-        select(*columns)
-        .select_from(Course)
-        .join(upcoming, upcoming.c.course_id == Course.id)
-        .where(_where(clauses, "weeks"))
-    )
-    row = db.session.execute(statement).one()
-    return dict(zip(WEEKS_CHOICES, row, strict=True))
-
-
 class PageOutOfRange(LookupError):
     """The requested page is past the last page of results (or not a page number at all)."""
 
@@ -397,23 +289,25 @@ class _Cached:
 def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> BrowseResult:
     """Return the page of public courses matching ``filters``, with facet counts.
 
-    Which courses match and the counts may come from this process's result cache
-    (``search/cache.py``): they are kept only while no searchable row has changed and the index
-    has applied nothing new. The page's courses are always read again from the database through
-    the visibility rules, so a course hidden since can never show. A caller passing ``now``
-    (tests, to fix the clock) bypasses the cache.
+    Which courses match and the counts come from the catalogue snapshot at the current stamp,
+    and may come from this process's result cache (``search/cache.py``): they are kept only
+    while no searchable row has changed and the index has applied nothing new. The page's
+    courses are always read again from the database through the visibility rules, so a course
+    hidden since can never show. A caller passing ``now`` (tests, to fix the clock) bypasses the
+    result cache.
 
     :raise PageOutOfRange: when ``filters.page`` is beyond the last page.
     """
-    cache = result_cache() if now is None else None
+    current = stamp(get_store(), db.session)
+    cache = result_cache() if now is None and shareable(db.session) else None
     if cache is None:
-        return _browse(filters, terms, now or utcnow())
+        return _browse(filters, terms, now or utcnow(), catalogue_snapshot(current))
     provider_id = terms.provider.id if terms.provider is not None else None
-    key = (stamp(get_store(), db.session), filters, provider_id)
+    key = (current, filters, provider_id)
     entry: _Cached | None = cache.get(key)
     if entry is not None:
         return _from_cache(entry, filters, terms, utcnow())
-    result = _browse(filters, terms, utcnow())
+    result = _browse(filters, terms, utcnow(), catalogue_snapshot(current))
     cache.put(key, _entry(result))
     return result
 
@@ -430,22 +324,26 @@ def _entry(result: BrowseResult) -> _Cached:
     )
 
 
-def _page_query(now: datetime, ids: list[int] | None = None):
-    """Courses with their next start; with ``ids``, the starts are worked out for those only
-    (the planner would otherwise aggregate every cohort of the catalogue first)."""
-    if ids is None:
-        upcoming = next_starts(now)
-    else:
-        starts = cohort_starts().where(id_in(ids, Cohort.course_id, "page_ids")).subquery()
-        upcoming = (
-            select(starts.c.course_id, func.min(starts.c.starts_at).label("next_start"))
-            .where(starts.c.starts_at > now)
-            .group_by(starts.c.course_id)
-            .subquery("next_starts")
-        )
+def _read_page(ids: list[int], now: datetime) -> list[tuple[Course, datetime | None]]:
+    """The public courses among ``ids``, in that order, each with its next start, in one query
+    (and one for their sectors); a course hidden since the ids were chosen is left out.
+
+    The next starts are worked out for these courses only (the planner would otherwise
+    aggregate every cohort of the catalogue first).
+    """
+    if not ids:
+        return []
+    starts = cohort_starts().where(id_in(ids, Cohort.course_id, "page_ids")).subquery()
+    upcoming = (
+        select(starts.c.course_id, func.min(starts.c.starts_at).label("next_start"))
+        .where(starts.c.starts_at > now)
+        .group_by(starts.c.course_id)
+        .subquery("next_starts")
+    )
     statement = (
         select(Course, upcoming.c.next_start)
         .outerjoin(upcoming, upcoming.c.course_id == Course.id)
+        .where(is_public(), id_in(ids, Course.id, "page_course_ids"))
         .options(
             joinedload(Course.provider, innerjoin=True),
             joinedload(Course.step, innerjoin=True),
@@ -454,16 +352,13 @@ def _page_query(now: datetime, ids: list[int] | None = None):
             selectinload(Course.sectors),
         )
     )
-    return statement, upcoming
+    found = {course.id: (course, start) for course, start in db.session.execute(statement)}
+    return [found[course_id] for course_id in ids if course_id in found]
 
 
 def _from_cache(entry: _Cached, filters: Filters, terms: Terms, now: datetime) -> BrowseResult:
     """A result from a cache entry: the page's courses re-read, public ones only, in order."""
-    wanted = list(entry.page_ids)
-    page_query, _upcoming = _page_query(now, wanted)
-    statement = page_query.where(is_public(), id_in(wanted, Course.id, "page_course_ids"))
-    found = {course.id: (course, start) for course, start in db.session.execute(statement)}
-    rows = [found[course_id] for course_id in wanted if course_id in found]
+    rows = _read_page(list(entry.page_ids), now)
     return BrowseResult(
         filters=filters,
         courses=[course for course, _start in rows],
@@ -492,47 +387,34 @@ def _facets(raw_counts: dict[str, dict[Any, int]], filters: Filters, terms: Term
     return facets
 
 
-def _browse(filters: Filters, terms: Terms, now: datetime) -> BrowseResult:
-    """``browse`` without the cache: everything from the index and the database."""
+def _browse(
+    filters: Filters, terms: Terms, now: datetime, snapshot: CatalogueSnapshot
+) -> BrowseResult:
+    """``browse`` without the result cache: the text match from the index, everything else
+    from ``snapshot``, and the page's courses from the database."""
     match = match_text(get_store(), filters.q) if filters.q else None
-    clauses = _clauses(filters, terms, now, match)
-    page_query, upcoming = _page_query(now)
+    chosen = {name: terms.find(name, getattr(filters, name)) for name in TERM_FACETS}
+    selection = snapshot.select(
+        now=now,
+        term_ids={name: term.id for name, term in chosen.items() if term is not None},
+        provider_id=terms.provider.id if filters.provider and terms.provider else None,
+        free=filters.free,
+        weeks=filters.weeks,
+        ranked_ids=match.ranked_ids if match is not None else None,
+        sort=filters.sort,
+        weeks_choices=WEEKS_CHOICES,
+    )
+    _check_page(filters, selection.total)
     offset = (filters.page - 1) * filters.per_page
-    if match is not None and filters.sort == "relevance":
-        visible = set(db.session.scalars(select(Course.id).where(_where(clauses))))
-        ranked = [course_id for course_id in match.ranked_ids if course_id in visible]
-        total = len(ranked)
-        _check_page(filters, total)
-        wanted = ranked[offset : offset + filters.per_page]
-        page_query, _upcoming = _page_query(now, wanted)
-        statement = page_query.where(_where(clauses), id_in(wanted, Course.id, "page_course_ids"))
-        found = {course.id: (course, start) for course, start in db.session.execute(statement)}
-        rows = [found[course_id] for course_id in wanted if course_id in found]
-    else:
-        total = _count(clauses, None)
-        _check_page(filters, total)
-        statement = page_query.where(_where(clauses))
-        if filters.sort == "title":
-            statement = statement.order_by(func.lower(Course.title), Course.id)
-        elif filters.sort == "newest":
-            statement = statement.order_by(
-                Course.published_at.desc().nulls_last(), Course.id.desc()
-            )
-        else:
-            statement = statement.order_by(
-                upcoming.c.next_start.asc().nulls_last(), func.lower(Course.title), Course.id
-            )
-        rows = db.session.execute(statement.limit(filters.per_page).offset(offset)).all()
-
-    raw_counts = _facet_counts(clauses, now)
+    rows = _read_page(selection.ids[offset : offset + filters.per_page].tolist(), now)
     return BrowseResult(
         filters=filters,
         courses=[course for course, _start in rows],
         next_start={course.id: start for course, start in rows if start is not None},
-        total=total,
-        facets=_facets(raw_counts, filters, terms),
-        free_count=_count(clauses, "free", Course.cost_type == "free"),
-        weeks_counts=_weeks_counts(clauses, now),
+        total=selection.total,
+        facets=_facets(selection.raw_counts, filters, terms),
+        free_count=selection.free_count,
+        weeks_counts=selection.weeks_counts,
         match=match,
         highlights={
             course.id: (
@@ -543,7 +425,7 @@ def _browse(filters: Filters, terms: Terms, now: datetime) -> BrowseResult:
         }
         if match is not None
         else {},
-        raw_counts=raw_counts,
+        raw_counts=selection.raw_counts,
     )
 
 
@@ -560,29 +442,25 @@ def browse_args(args: Mapping[str, str], default_per_page: int = 20) -> tuple[Br
     :raise PageOutOfRange: when the page asked for is past the last.
     """
     filters, notices, slugs = parse_filters(args, default_per_page)
-    cache = result_cache()
-    if cache is None:
-        terms = load_terms(slugs.get("provider"))
-        filters = resolve_filters(filters, slugs, terms, notices)
-        result = browse(filters, terms)
-        result.notices = notices
-        return result, terms
+    current = stamp(get_store(), db.session)
+    cache = result_cache() if shareable(db.session) else None
     # The whole page is kept under the stamp and the filters as typed: the terms (detached from
     # the session, so no commit can expire them), the filters as resolved, and the result.
-    key = ("page", stamp(get_store(), db.session), filters, tuple(sorted(slugs.items())))
-    hit = cache.get(key)
+    key = ("page", current, filters, tuple(sorted(slugs.items())))
+    hit = cache.get(key) if cache is not None else None
     if hit is not None:
         terms, resolved, resolution_notices, entry = hit
         result = _from_cache(entry, resolved, terms, utcnow())
         result.notices = [*notices, *resolution_notices]
         return result, terms
-    terms = load_terms(slugs.get("provider"))
+    snapshot = catalogue_snapshot(current)
+    terms = _terms(snapshot, slugs.get("provider"))
     resolution_notices: list[str] = []
     resolved = resolve_filters(filters, slugs, terms, resolution_notices)
-    result = _browse(resolved, terms, utcnow())
-    for term in (*(t for each in terms.by_facet.values() for t in each), terms.provider):
-        if term is not None:
-            db.session.expunge(term)
-    cache.put(key, (terms, resolved, resolution_notices, _entry(result)))
+    result = _browse(resolved, terms, utcnow(), snapshot)
+    if cache is not None:
+        if terms.provider is not None:  # the snapshot's terms are detached already
+            db.session.expunge(terms.provider)
+        cache.put(key, (terms, resolved, resolution_notices, _entry(result)))
     result.notices = [*notices, *resolution_notices]
     return result, terms
