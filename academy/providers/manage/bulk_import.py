@@ -12,7 +12,7 @@ from sqlalchemy import select
 from academy.extensions import db
 from academy.providers import imports
 from academy.providers.forms import ConfirmForm, ImportForm
-from academy.providers.manage.common import _org, bp
+from academy.providers.manage.common import bp, staff_organisation
 from academy.providers.models import Provider
 
 _DOCS = Path(__file__).resolve().parents[3] / "docs"
@@ -67,7 +67,7 @@ def too_large(error):
 @bp.route("/<slug>/import", methods=["GET", "POST"])
 @login_required
 def import_courses(slug: str):
-    provider = _org(slug)
+    provider = staff_organisation(slug)
     form = ImportForm()
     if request.method == "GET":
         return _import_page(provider, form)
@@ -93,7 +93,7 @@ def import_courses(slug: str):
 @bp.post("/<slug>/import/confirm")
 @login_required
 def confirm_import(slug: str):
-    provider = _org(slug)
+    provider = staff_organisation(slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     plan = imports.apply_upload(current_user, provider, request.form.get("token", ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from academy.extensions import db
@@ -18,14 +18,23 @@ from academy.providers.forms import (
     DecisionForm,
     SessionForm,
 )
-from academy.providers.manage.common import _cohort, _course, _local, _org, _status, _uk, bp
+from academy.providers.manage.common import (
+    bp,
+    cohort_of,
+    course_of,
+    form_status,
+    session_of,
+    staff_organisation,
+    uk_local,
+    uk_to_utc,
+)
 
 
 @bp.route("/<slug>/courses/<int:course_id>/cohorts/new", methods=["GET", "POST"])
 @login_required
 def new_cohort(slug: str, course_id: int):
-    provider = _org(slug)
-    course = _course(provider, course_id)
+    provider = staff_organisation(slug)
+    course = course_of(provider, course_id)
     form = CohortForm()
     problem = None
     if form.validate_on_submit():
@@ -36,11 +45,11 @@ def new_cohort(slug: str, course_id: int):
                 capacity=form.capacity.data,
                 is_online=form.is_online.data,
                 location=form.location.data,
-                enrolment_closes_at=_uk(form.closes_on.data, time(23, 59))
+                enrolment_closes_at=uk_to_utc(form.closes_on.data, time(23, 59))
                 if form.closes_on.data
                 else None,
-                starts_at=_uk(form.date.data, form.start_time.data),
-                ends_at=_uk(form.date.data, form.end_time.data),
+                starts_at=uk_to_utc(form.date.data, form.start_time.data),
+                ends_at=uk_to_utc(form.date.data, form.end_time.data),
             )
         except services.ProviderError as error:
             db.session.rollback()
@@ -57,14 +66,14 @@ def new_cohort(slug: str, course_id: int):
         heading=f"Add a cohort of {course.title}",
         submit="Add cohort",
         intro="Give the first session now; you can add more sessions next.",
-    ), _status(form, problem)
+    ), form_status(form, problem)
 
 
 @bp.get("/<slug>/cohorts/<int:cohort_id>")
 @login_required
 def cohort(slug: str, cohort_id: int):
-    provider = _org(slug)
-    cohort = _cohort(provider, cohort_id)
+    provider = staff_organisation(slug)
+    cohort = cohort_of(provider, cohort_id)
     return _cohort_page(provider, cohort)
 
 
@@ -78,7 +87,7 @@ def _cohort_page(provider, cohort, *, session_form=None, status=200):
         confirm=ConfirmForm(),
         decision=DecisionForm(),
         session_form=session_form or SessionForm(formdata=None),
-        local=_local,
+        local=uk_local,
         pending=[r for r in rows if r.status == "requested"],
     ), status
 
@@ -86,11 +95,11 @@ def _cohort_page(provider, cohort, *, session_form=None, status=200):
 @bp.route("/<slug>/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_cohort(slug: str, cohort_id: int):
-    provider = _org(slug)
-    cohort = _cohort(provider, cohort_id)
+    provider = staff_organisation(slug)
+    cohort = cohort_of(provider, cohort_id)
     form = CohortEditForm(obj=cohort)
     if request.method == "GET" and cohort.enrolment_closes_at:
-        form.closes_on.data = _local(cohort.enrolment_closes_at).date()
+        form.closes_on.data = uk_local(cohort.enrolment_closes_at).date()
     problem = None
     if form.validate_on_submit():
         try:
@@ -100,7 +109,7 @@ def edit_cohort(slug: str, cohort_id: int):
                 capacity=form.capacity.data,
                 is_online=form.is_online.data,
                 location=form.location.data,
-                enrolment_closes_at=_uk(form.closes_on.data, time(23, 59))
+                enrolment_closes_at=uk_to_utc(form.closes_on.data, time(23, 59))
                 if form.closes_on.data
                 else None,
             )
@@ -122,22 +131,22 @@ def edit_cohort(slug: str, cohort_id: int):
         problem_field="capacity",
         heading=f"Change the cohort of {cohort.course.title}",
         submit="Save cohort",
-    ), _status(form, problem)
+    ), form_status(form, problem)
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/sessions")
 @login_required
 def add_session(slug: str, cohort_id: int):
-    provider = _org(slug)
-    cohort = _cohort(provider, cohort_id)
+    provider = staff_organisation(slug)
+    cohort = cohort_of(provider, cohort_id)
     form = SessionForm()
     if not form.validate_on_submit():
         return _cohort_page(provider, cohort, session_form=form, status=422)
     cohort_services.add_session(
         current_user,
         cohort,
-        _uk(form.date.data, form.start_time.data),
-        _uk(form.date.data, form.end_time.data),
+        uk_to_utc(form.date.data, form.start_time.data),
+        uk_to_utc(form.date.data, form.end_time.data),
     )
     db.session.commit()
     flash("The session is added.", "success")
@@ -147,14 +156,12 @@ def add_session(slug: str, cohort_id: int):
 @bp.route("/<slug>/cohorts/<int:cohort_id>/sessions/<int:session_id>", methods=["GET", "POST"])
 @login_required
 def move_session(slug: str, cohort_id: int, session_id: int):
-    provider = _org(slug)
-    cohort = _cohort(provider, cohort_id)
-    session = next((s for s in cohort.sessions if s.id == session_id), None)
-    if session is None:
-        abort(404)
+    provider = staff_organisation(slug)
+    cohort = cohort_of(provider, cohort_id)
+    session = session_of(cohort, session_id)
     form = SessionForm()
     if request.method == "GET":
-        start, end = _local(session.starts_at), _local(session.ends_at)
+        start, end = uk_local(session.starts_at), uk_local(session.ends_at)
         form.date.data, form.start_time.data, form.end_time.data = (
             start.date(),
             start.time(),
@@ -165,8 +172,8 @@ def move_session(slug: str, cohort_id: int, session_id: int):
             current_user,
             cohort,
             session_id,
-            _uk(form.date.data, form.start_time.data),
-            _uk(form.date.data, form.end_time.data),
+            uk_to_utc(form.date.data, form.start_time.data),
+            uk_to_utc(form.date.data, form.end_time.data),
         )
         db.session.commit()
         flash(
@@ -182,14 +189,14 @@ def move_session(slug: str, cohort_id: int, session_id: int):
         heading="Change the session's date and times",
         intro="Everyone with a place or on the waitlist is emailed, and their calendar updates.",
         submit="Save and tell learners",
-    ), _status(form)
+    ), form_status(form)
 
 
 @bp.route("/<slug>/cohorts/<int:cohort_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel_cohort(slug: str, cohort_id: int):
-    provider = _org(slug)
-    cohort = _cohort(provider, cohort_id)
+    provider = staff_organisation(slug)
+    cohort = cohort_of(provider, cohort_id)
     form = CancelCohortForm()
     if form.validate_on_submit():
         try:
@@ -210,4 +217,4 @@ def cancel_cohort(slug: str, cohort_id: int):
         " their enrolments are marked cancelled. This cannot be undone.",
         submit="Yes, cancel the cohort",
         danger=True,
-    ), _status(form)
+    ), form_status(form)

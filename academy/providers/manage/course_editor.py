@@ -14,7 +14,7 @@ from academy.extensions import db
 from academy.providers import courses as course_services
 from academy.providers import services
 from academy.providers.forms import ConfirmForm, CourseForm
-from academy.providers.manage.common import _course, _org, _status, bp
+from academy.providers.manage.common import bp, course_of, form_status, staff_organisation
 from academy.taxonomy.models import TERM_MODELS
 
 
@@ -80,13 +80,13 @@ def _course_page(form, provider, course, problem=None):
         provider=provider,
         course=course,
         problem=problem,
-    ), _status(form, problem)
+    ), form_status(form, problem)
 
 
 @bp.route("/<slug>/courses/new", methods=["GET", "POST"])
 @login_required
 def new_course(slug: str):
-    provider = _org(slug)
+    provider = staff_organisation(slug)
     form, terms, offered = _course_form()
     if form.validate_on_submit():
         try:
@@ -105,8 +105,8 @@ def new_course(slug: str):
 @bp.get("/<slug>/courses/<int:course_id>")
 @login_required
 def course(slug: str, course_id: int):
-    provider = _org(slug)
-    course = _course(provider, course_id)
+    provider = staff_organisation(slug)
+    course = course_of(provider, course_id)
     return render_template(
         "providers/course.html",
         provider=provider,
@@ -120,8 +120,8 @@ def course(slug: str, course_id: int):
 @bp.route("/<slug>/courses/<int:course_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_course(slug: str, course_id: int):
-    provider = _org(slug)
-    course = _course(provider, course_id)
+    provider = staff_organisation(slug)
+    course = course_of(provider, course_id)
     if course.status == "archived":
         flash("This course is archived, so it can no longer be edited.", "error")
         return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
@@ -150,8 +150,8 @@ def edit_course(slug: str, course_id: int):
 @bp.get("/<slug>/courses/<int:course_id>/preview")
 @login_required
 def preview_course(slug: str, course_id: int):
-    provider = _org(slug)
-    course = _course(provider, course_id)
+    provider = staff_organisation(slug)
+    course = course_of(provider, course_id)
     return render_template(
         "catalogue/detail.html", page=get_course_preview(course.id), preview=True
     )
@@ -160,8 +160,8 @@ def preview_course(slug: str, course_id: int):
 @bp.post("/<slug>/courses/<int:course_id>/submit")
 @login_required
 def submit_course(slug: str, course_id: int):
-    provider = _org(slug)
-    course = _course(provider, course_id)
+    provider = staff_organisation(slug)
+    course = course_of(provider, course_id)
     if ConfirmForm().validate_on_submit():
         try:
             course_services.submit_course(current_user, course)
@@ -177,8 +177,8 @@ def submit_course(slug: str, course_id: int):
 @bp.route("/<slug>/courses/<int:course_id>/archive", methods=["GET", "POST"])
 @login_required
 def archive_course(slug: str, course_id: int):
-    provider = _org(slug)
-    course = _course(provider, course_id)
+    provider = staff_organisation(slug)
+    course = course_of(provider, course_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:

@@ -9,7 +9,7 @@ from academy.extensions import db
 from academy.providers import courses as course_services
 from academy.providers import services
 from academy.providers.forms import ConfirmForm, InviteForm, OrganisationForm
-from academy.providers.manage.common import _org, _status, bp
+from academy.providers.manage.common import bp, form_status, staff_organisation
 
 
 @bp.get("")
@@ -44,13 +44,13 @@ def new_organisation():
         heading="Register a training organisation",
         submit="Register organisation",
         intro="You become its first admin and can invite colleagues.",
-    ), _status(form)
+    ), form_status(form)
 
 
 @bp.get("/<slug>")
 @login_required
 def organisation(slug: str):
-    provider = _org(slug)
+    provider = staff_organisation(slug)
     return render_template(
         "providers/organisation.html",
         provider=provider,
@@ -62,7 +62,7 @@ def organisation(slug: str):
 @bp.route("/<slug>/details", methods=["GET", "POST"])
 @login_required
 def edit_organisation(slug: str):
-    provider = _org(slug, admin=True)
+    provider = staff_organisation(slug, admin=True)
     form = OrganisationForm(obj=provider)
     if form.validate_on_submit():
         services.update_organisation(
@@ -82,13 +82,13 @@ def edit_organisation(slug: str):
         heading=f"Details of {provider.name}",
         submit="Save details",
         provider=provider,
-    ), _status(form)
+    ), form_status(form)
 
 
 @bp.get("/<slug>/members")
 @login_required
 def members(slug: str):
-    provider = _org(slug)
+    provider = staff_organisation(slug)
     return _members_page(provider, InviteForm())
 
 
@@ -108,12 +108,14 @@ def _members_page(provider, invite_form, problem=None, status=200):
 @bp.post("/<slug>/members/invite")
 @login_required
 def invite(slug: str):
-    provider = _org(slug)
+    provider = staff_organisation(slug)
     form = InviteForm()
     if not form.validate_on_submit():
         return _members_page(provider, form, status=422)
     if form.is_admin.data:
-        _org(slug, admin=True)  # only an admin may invite another admin: 403 otherwise
+        staff_organisation(
+            slug, admin=True
+        )  # only an admin may invite another admin: 403 otherwise
     try:
         services.invite(
             current_user,
@@ -138,7 +140,7 @@ def invite(slug: str):
 @bp.post("/<slug>/members/<int:user_id>/admin")
 @login_required
 def toggle_admin(slug: str, user_id: int):
-    provider = _org(slug, admin=True)
+    provider = staff_organisation(slug, admin=True)
     form = ConfirmForm()
     if form.validate_on_submit():
         make = request.form.get("make_admin") == "1"
@@ -156,7 +158,7 @@ def toggle_admin(slug: str, user_id: int):
 @bp.route("/<slug>/members/<int:user_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_member(slug: str, user_id: int):
-    provider = _org(slug)
+    provider = staff_organisation(slug)
     target = next((m for m in services.members(provider) if m.user_id == user_id), None)
     if target is None:
         abort(404)

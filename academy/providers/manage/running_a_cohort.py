@@ -10,14 +10,14 @@ from academy.extensions import db
 from academy.providers import cohorts as cohort_services
 from academy.providers import services
 from academy.providers.forms import ConfirmForm, DecisionForm
-from academy.providers.manage.common import _cohort, _org, bp
+from academy.providers.manage.common import bp, cohort_of, staff_organisation
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/requests/<int:enrolment_id>")
 @login_required
 def decide(slug: str, cohort_id: int, enrolment_id: int):
-    provider = _org(slug)
-    cohort = _cohort(provider, cohort_id)
+    provider = staff_organisation(slug)
+    cohort = cohort_of(provider, cohort_id)
     form = DecisionForm()
     if not form.validate_on_submit():
         flash("Choose accept or decline.", "error")
@@ -42,8 +42,8 @@ def decide(slug: str, cohort_id: int, enrolment_id: int):
 @bp.post("/<slug>/cohorts/<int:cohort_id>/marks")
 @login_required
 def mark(slug: str, cohort_id: int):
-    provider = _org(slug)
-    cohort = _cohort(provider, cohort_id)
+    provider = staff_organisation(slug)
+    cohort = cohort_of(provider, cohort_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     outcome = request.form.get("outcome", "")
@@ -71,8 +71,8 @@ def mark(slug: str, cohort_id: int):
 @bp.get("/<slug>/cohorts/<int:cohort_id>/learners.csv")
 @login_required
 def cohort_csv(slug: str, cohort_id: int):
-    provider = _org(slug)
-    cohort = _cohort(provider, cohort_id)
+    provider = staff_organisation(slug)
+    cohort = cohort_of(provider, cohort_id)
     body = cohort_services.enrolment_csv(cohort)
     return Response(
         "\ufeff" + body,
