@@ -18,6 +18,7 @@ from academy.db_types import utcnow
 from academy.enrolment import services as enrolment_services
 from academy.enrolment.models import Enrolment
 from academy.extensions import db
+from academy.formatting import format_date
 from academy.portfolio.models import LearningRecordEntry
 from academy.providers.models import Provider
 from academy.providers.services import ProviderError, require_staff
@@ -137,6 +138,7 @@ def update_cohort(
 
 
 def add_session(user: User, cohort: Cohort, starts_at: datetime, ends_at: datetime) -> None:
+    """Add a dated session to the cohort (its learners' calendars gain an event)."""
     require_staff(user, cohort.course.provider)
     cohort.sessions.append(CohortSession(starts_at=starts_at, ends_at=ends_at))
     db.session.flush()
@@ -174,6 +176,54 @@ def move_session(
             "session": session_id,
             "times": [before, [starts_at.isoformat(), ends_at.isoformat()]],
         },
+    )
+    return told
+
+
+def session_removal_problem(cohort: Cohort, session: CohortSession) -> str | None:
+    """Why ``session`` may not be removed from ``cohort``, in words fit to show; None if it may.
+
+    A cancelled cohort stays as it was; a session that has begun is part of what learners
+    attended; and a cohort always keeps one session, since its dates are what it is.
+    """
+    if cohort.is_cancelled:
+        return "This cohort is cancelled, so its sessions stay as they were."
+    if session.starts_at <= utcnow():
+        return (
+            "This session has already begun or taken place, so it stays on the cohort: it is"
+            " part of what the learners attended."
+        )
+    if len(cohort.sessions) <= 1:
+        return (
+            "This is the cohort's only session, and a cohort needs at least one. Change its"
+            " date instead, or cancel the cohort."
+        )
+    return None
+
+
+def remove_session(user: User, cohort: Cohort, session_id: int) -> list[Enrolment]:
+    """Remove one of the cohort's sessions that is still to come. The other sessions' calendar
+    SEQUENCE rises and everyone with a place or on the waitlist is emailed, as when a session
+    moves. Returns the enrolments told.
+
+    :raise ProviderError: no such session in this cohort, or :func:`session_removal_problem`.
+    """
+    require_staff(user, cohort.course.provider)
+    session = next((s for s in cohort.sessions if s.id == session_id), None)
+    if session is None:
+        raise ProviderError("This cohort has no such session.")
+    problem = session_removal_problem(cohort, session)
+    if problem:
+        raise ProviderError(problem)
+    times = [session.starts_at.isoformat(), session.ends_at.isoformat()]
+    when = format_date(session.starts_at)
+    told = enrolment_services.remove_session(session)
+    audit.record(
+        user,
+        "cohort.session_removed",
+        f"Removed the session on {when} from a cohort of {cohort.course.title}",
+        course=cohort.course,
+        detail={"cohort": cohort.id, "session": session_id, "times": times, "told": len(told)},
     )
     return told
 

@@ -7,7 +7,9 @@ from datetime import time
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from academy.db_types import utcnow
 from academy.extensions import db
+from academy.formatting import format_date, format_time
 from academy.providers import cohorts as cohort_services
 from academy.providers import services
 from academy.providers.forms import (
@@ -88,6 +90,7 @@ def _cohort_page(provider, cohort, *, session_form=None, status=200):
         decision=DecisionForm(),
         session_form=session_form or SessionForm(formdata=None),
         local=uk_local,
+        now=utcnow(),
         pending=[r for r in rows if r.status == "requested"],
     ), status
 
@@ -190,6 +193,49 @@ def move_session(slug: str, cohort_id: int, session_id: int):
         intro="Everyone with a place or on the waitlist is emailed, and their calendar updates.",
         submit="Save and tell learners",
     ), form_status(form)
+
+
+@bp.route(
+    "/<slug>/cohorts/<int:cohort_id>/sessions/<int:session_id>/remove", methods=["GET", "POST"]
+)
+@login_required
+def remove_session(slug: str, cohort_id: int, session_id: int):
+    provider = staff_organisation(slug)
+    cohort = cohort_of(provider, cohort_id)
+    session = session_of(cohort, session_id)
+    when = f"{format_date(session.starts_at)}, {format_time(session.starts_at)}"
+    form = ConfirmForm()
+    problem = None
+    if form.validate_on_submit():
+        try:
+            told = cohort_services.remove_session(current_user, cohort, session_id)
+        except services.ProviderError as error:
+            db.session.rollback()
+            problem = error.message
+        else:
+            db.session.commit()
+            learners = "1 learner" if len(told) == 1 else f"{len(told)} learners"
+            flash(
+                f"The session on {when} is removed. We have emailed {learners} and their"
+                " calendars will update.",
+                "success",
+            )
+            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+    elif request.method == "GET":
+        # say why before anyone presses the button, rather than after
+        problem = cohort_services.session_removal_problem(cohort, session)
+    return render_template(
+        "providers/confirm.html",
+        form=form,
+        provider=provider,
+        problem=problem,
+        heading=f"Remove the session on {when}?",
+        body="Everyone with a place or on the waitlist is emailed the dates that remain, and"
+        " their calendars update. This cannot be undone.",
+        submit="Yes, remove the session",
+        back=url_for("manage.cohort", slug=slug, cohort_id=cohort_id),
+        back_label="Back to the cohort",
+    ), form_status(form, problem)
 
 
 @bp.route("/<slug>/cohorts/<int:cohort_id>/cancel", methods=["GET", "POST"])
