@@ -20,6 +20,7 @@ from academy.enrolment.models import Enrolment
 from academy.extensions import db
 from academy.formatting import format_date
 from academy.portfolio.models import LearningRecordEntry
+from academy.providers import joining
 from academy.providers.models import Provider
 from academy.providers.services import ProviderError, require_staff
 
@@ -51,8 +52,10 @@ def create_cohort(
     enrolment_closes_at: datetime | None,
     starts_at: datetime,
     ends_at: datetime,
+    joining_link: str | None = None,
 ) -> Cohort:
-    """Add a cohort with its first session. :raise ProviderError: archived course."""
+    """Add a cohort with its first session, and its joining link if online (the form has
+    checked the link). :raise ProviderError: archived course."""
     require_staff(user, course.provider)
     if course.status == "archived":
         raise ProviderError("This course is archived, so it cannot have new cohorts.")
@@ -66,6 +69,7 @@ def create_cohort(
     )
     db.session.add(cohort)
     db.session.flush()
+    joining.set_link(cohort, joining_link if is_online else None)
     audit.record(
         user,
         "cohort.created",
@@ -84,9 +88,10 @@ def update_cohort(
     is_online: bool,
     location: str | None,
     enrolment_closes_at: datetime | None,
+    joining_link: str | None = None,
 ) -> list[Enrolment]:
-    """Change places and place. Capacity never goes below the places taken; raising it gives
-    the new places to the waitlist at once. Returns the learners promoted.
+    """Change places, place and joining link. Capacity never goes below the places taken;
+    raising it gives the new places to the waitlist at once. Returns the learners promoted.
 
     :raise ProviderError: capacity below places taken, or a cancelled cohort.
     """
@@ -112,10 +117,13 @@ def update_cohort(
         "is_online": cohort.is_online,
         "location": cohort.location,
         "enrolment_closes_at": cohort.enrolment_closes_at,
+        "joining_link": joining.link_of(cohort),
     }
     cohort.is_online = is_online
     cohort.location = location or None
     cohort.enrolment_closes_at = enrolment_closes_at
+    joining_link = (joining_link or None) if is_online else None
+    joining.set_link(cohort, joining_link)
     db.session.flush()
     promoted = enrolment_services.promote_waitlisted(cohort)
     after = {
@@ -123,6 +131,7 @@ def update_cohort(
         "is_online": is_online,
         "location": location or None,
         "enrolment_closes_at": enrolment_closes_at,
+        "joining_link": joining_link,
     }
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if not changes:

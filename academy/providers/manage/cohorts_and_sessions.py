@@ -11,7 +11,7 @@ from academy.db_types import utcnow
 from academy.extensions import db
 from academy.formatting import format_date, format_time
 from academy.providers import cohorts as cohort_services
-from academy.providers import services
+from academy.providers import joining, services
 from academy.providers.forms import (
     CancelCohortForm,
     CohortEditForm,
@@ -52,6 +52,7 @@ def new_cohort(slug: str, course_id: int):
                 else None,
                 starts_at=uk_to_utc(form.date.data, form.start_time.data),
                 ends_at=uk_to_utc(form.date.data, form.end_time.data),
+                joining_link=form.joining_link.data,
             )
         except services.ProviderError as error:
             db.session.rollback()
@@ -91,6 +92,7 @@ def _cohort_page(provider, cohort, *, session_form=None, status=200):
         session_form=session_form or SessionForm(formdata=None),
         local=uk_local,
         now=utcnow(),
+        joining_link=joining.link_of(cohort) if cohort.is_online else None,
         pending=[r for r in rows if r.status == "requested"],
     ), status
 
@@ -101,8 +103,10 @@ def edit_cohort(slug: str, cohort_id: int):
     provider = staff_organisation(slug)
     cohort = cohort_of(provider, cohort_id)
     form = CohortEditForm(obj=cohort)
-    if request.method == "GET" and cohort.enrolment_closes_at:
-        form.closes_on.data = uk_local(cohort.enrolment_closes_at).date()
+    if request.method == "GET":
+        form.joining_link.data = joining.link_of(cohort)
+        if cohort.enrolment_closes_at:
+            form.closes_on.data = uk_local(cohort.enrolment_closes_at).date()
     problem = None
     if form.validate_on_submit():
         try:
@@ -115,6 +119,7 @@ def edit_cohort(slug: str, cohort_id: int):
                 enrolment_closes_at=uk_to_utc(form.closes_on.data, time(23, 59))
                 if form.closes_on.data
                 else None,
+                joining_link=form.joining_link.data,
             )
         except services.ProviderError as error:
             db.session.rollback()
