@@ -24,7 +24,11 @@ from academy.portfolio.models import (  # noqa: F401
     LearningRecordEntry,
     ShareLink,
 )
-from academy.providers.models import Provider, ProviderInvitation  # noqa: F401
+from academy.providers.models import (  # noqa: F401
+    CohortJoiningLink,
+    Provider,
+    ProviderInvitation,
+)
 from academy.search.models import SearchIndexPosition, SearchOutbox  # noqa: F401
 from academy.taxonomy.models import (  # noqa: F401
     DeliveryMode,

@@ -163,6 +163,15 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
         "/provider/{provider}/cohorts/{cohort}/sessions/{session}",
         staff_x(422),
     ),
+    # the world's cohort has one session, which stays: the page says why, the POST is refused
+    ("manage.remove_session", "GET"): (
+        "/provider/{provider}/cohorts/{cohort}/sessions/{session}/remove",
+        STAFF_X,
+    ),
+    ("manage.remove_session", "POST"): (
+        "/provider/{provider}/cohorts/{cohort}/sessions/{session}/remove",
+        staff_x(422),
+    ),
     ("manage.cancel_cohort", "GET"): (
         "/provider/{provider}/cohorts/{spare_course_cohort}/cancel",
         STAFF_X,

@@ -56,6 +56,16 @@ def review_queue() -> list[Course]:
     )
 
 
+def last_approval(course: Course) -> AuditEntry | None:
+    """The audit entry of the course's latest approval (who and when), if it was ever approved."""
+    return db.session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.course_id == course.id, AuditEntry.action == "course.approved")
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    )
+
+
 def approve(curator: User, course: Course) -> Course:
     """Publish the course (or accept the edits to a published one) and remember this version.
 

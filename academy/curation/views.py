@@ -15,8 +15,8 @@ from academy.accounts.security import curator_required
 from academy.catalogue.models import Course
 from academy.curation import services
 from academy.curation.models import AuditEntry
+from academy.curation.review import review_rows
 from academy.extensions import db
-from academy.providers.courses import changes_since_approval, label
 from academy.providers.forms import ConfirmForm, ReasonForm, TermForm
 from academy.providers.models import Provider
 from academy.taxonomy.models import TERM_MODELS
@@ -58,9 +58,9 @@ def _review_page(course, reason_form, status=200):
     return render_template(
         "curation/review.html",
         course=course,
-        changes=changes_since_approval(course),
+        rows=review_rows(course),
         first_review=course.approved_snapshot is None,
-        label=label,
+        approval=services.last_approval(course),
         form=reason_form,
         confirm=ConfirmForm(),
     ), status

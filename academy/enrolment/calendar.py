@@ -14,6 +14,7 @@ from icalendar import Calendar, Event
 
 from academy.db_types import utcnow
 from academy.enrolment.models import Enrolment
+from academy.providers.joining import visible_links
 
 
 def session_uid(session_id: int) -> str:
@@ -21,7 +22,13 @@ def session_uid(session_id: int) -> str:
 
 
 def build_calendar(enrolments: Iterable[Enrolment], name: str) -> bytes:
-    """Return an ``.ics`` with one VEVENT per session of each enrolment's cohort."""
+    """Return an ``.ics`` with one VEVENT per session of each enrolment's cohort.
+
+    An online cohort's joining link is the event's location, and is in its description, for
+    enrolments that hold a place (``providers.joining.visible_links`` decides).
+    """
+    enrolments = list(enrolments)
+    links = visible_links(enrolments)
     calendar = Calendar()
     calendar.add("prodid", "-//Relational Learning Academy//Courses//EN")
     calendar.add("version", "2.0")
@@ -33,8 +40,12 @@ def build_calendar(enrolments: Iterable[Enrolment], name: str) -> bytes:
         cohort = enrolment.cohort
         course = cohort.course
         total = len(cohort.sessions)
-        place = "Online" if cohort.is_online else (cohort.location or "")
+        joining = links.get(cohort.id)
+        place = joining or ("Online" if cohort.is_online else (cohort.location or ""))
         link = url_for("catalogue.course_detail", slug=course.slug, _external=True)
+        about = f"{course.title}, {course.provider.name}.\n{link}"
+        if joining:
+            about += f"\nJoin online: {joining}"
         for number, session in enumerate(cohort.sessions, start=1):
             event = Event()
             event.add("uid", session_uid(session.id))
@@ -46,7 +57,7 @@ def build_calendar(enrolments: Iterable[Enrolment], name: str) -> bytes:
             event.add("summary", f"{course.title}{suffix}")
             event.add("location", place)
             event.add("url", link)
-            event.add("description", f"{course.title}, {course.provider.name}.\n{link}")
+            event.add("description", about)
             event.add("status", "CONFIRMED")
             calendar.add_component(event)
     return calendar.to_ical()

@@ -442,23 +442,39 @@ def reschedule_session(
     session.starts_at = starts_at
     session.ends_at = ends_at
     db.session.flush()
+    return _tell_dates_changed(session.cohort, "session_changed", session=session)
+
+
+def remove_session(session: CohortSession) -> list[Enrolment]:
+    """Delete a session; the SEQUENCE of the cohort's other sessions rises and every learner on
+    the cohort is told, as when a session moves. Returns the enrolments told (places and
+    waitlist). The caller decides whether the session may go.
+    """
+    cohort = session.cohort
+    starts_at, ends_at = session.starts_at, session.ends_at
+    cohort.sessions.remove(session)  # delete-orphan: the row goes at the flush
+    # Each remaining event's summary ("session 2 of 3") changes; calendar apps keep the copy
+    # they have unless the SEQUENCE rises (RFC 5545 3.8.7.4).
+    for other in cohort.sessions:
+        other.sequence = (other.sequence or 0) + 1
+    db.session.flush()
+    return _tell_dates_changed(cohort, "session_removed", starts_at=starts_at, ends_at=ends_at)
+
+
+def _tell_dates_changed(cohort: Cohort, kind: str, **context) -> list[Enrolment]:
+    """Queue ``templates/mail/<kind>.txt`` to everyone with a place or on the waitlist of
+    ``cohort`` (the mail lists the cohort's dates as they now are); returns them."""
     told = db.session.scalars(
         select(Enrolment)
         .where(
-            Enrolment.cohort_id == session.cohort_id,
+            Enrolment.cohort_id == cohort.id,
             Enrolment.status.in_(("enrolled", "waitlisted")),
         )
         .options(selectinload(Enrolment.user))
     ).all()
     for enrolment in told:
-        outbox.queue(
-            enrolment.user.email,
-            "session_changed",
-            enrolment=enrolment,
-            cohort=session.cohort,
-            session=session,
-        )
-    return told
+        outbox.queue(enrolment.user.email, kind, enrolment=enrolment, cohort=cohort, **context)
+    return list(told)
 
 
 def notify_cohort_cancelled(cohort: Cohort, message: str = "") -> list[Enrolment]:

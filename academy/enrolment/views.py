@@ -23,6 +23,7 @@ from academy.enrolment.forms import (
     WithdrawForm,
 )
 from academy.extensions import db
+from academy.providers.joining import visible_links
 
 bp = Blueprint("enrolment", __name__)
 FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -157,6 +158,7 @@ def _detail(enrolment, withdraw_form=None, access_form=None, problem=None, statu
             enrolment=enrolment,
             cohort=cohort,
             position=services.waitlist_positions([enrolment.id]).get(enrolment.id),
+            joining_link=visible_links([enrolment]).get(cohort.id),
             can_withdraw=can_withdraw,
             withdraw_form=withdraw_form or WithdrawForm(formdata=None),
             access_form=access_form or AccessNeedsForm(formdata=None, obj=enrolment),

@@ -18,7 +18,9 @@ from academy.db_types import utcnow
 from academy.enrolment import services as enrolment_services
 from academy.enrolment.models import Enrolment
 from academy.extensions import db
+from academy.formatting import format_date
 from academy.portfolio.models import LearningRecordEntry
+from academy.providers import joining
 from academy.providers.models import Provider
 from academy.providers.services import ProviderError, require_staff
 
@@ -50,8 +52,10 @@ def create_cohort(
     enrolment_closes_at: datetime | None,
     starts_at: datetime,
     ends_at: datetime,
+    joining_link: str | None = None,
 ) -> Cohort:
-    """Add a cohort with its first session. :raise ProviderError: archived course."""
+    """Add a cohort with its first session, and its joining link if online (the form has
+    checked the link). :raise ProviderError: archived course."""
     require_staff(user, course.provider)
     if course.status == "archived":
         raise ProviderError("This course is archived, so it cannot have new cohorts.")
@@ -65,6 +69,7 @@ def create_cohort(
     )
     db.session.add(cohort)
     db.session.flush()
+    joining.set_link(cohort, joining_link if is_online else None)
     audit.record(
         user,
         "cohort.created",
@@ -83,9 +88,10 @@ def update_cohort(
     is_online: bool,
     location: str | None,
     enrolment_closes_at: datetime | None,
+    joining_link: str | None = None,
 ) -> list[Enrolment]:
-    """Change places and place. Capacity never goes below the places taken; raising it gives
-    the new places to the waitlist at once. Returns the learners promoted.
+    """Change places, place and joining link. Capacity never goes below the places taken;
+    raising it gives the new places to the waitlist at once. Returns the learners promoted.
 
     :raise ProviderError: capacity below places taken, or a cancelled cohort.
     """
@@ -111,10 +117,13 @@ def update_cohort(
         "is_online": cohort.is_online,
         "location": cohort.location,
         "enrolment_closes_at": cohort.enrolment_closes_at,
+        "joining_link": joining.link_of(cohort),
     }
     cohort.is_online = is_online
     cohort.location = location or None
     cohort.enrolment_closes_at = enrolment_closes_at
+    joining_link = (joining_link or None) if is_online else None
+    joining.set_link(cohort, joining_link)
     db.session.flush()
     promoted = enrolment_services.promote_waitlisted(cohort)
     after = {
@@ -122,6 +131,7 @@ def update_cohort(
         "is_online": is_online,
         "location": location or None,
         "enrolment_closes_at": enrolment_closes_at,
+        "joining_link": joining_link,
     }
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if not changes:
@@ -137,6 +147,7 @@ def update_cohort(
 
 
 def add_session(user: User, cohort: Cohort, starts_at: datetime, ends_at: datetime) -> None:
+    """Add a dated session to the cohort (its learners' calendars gain an event)."""
     require_staff(user, cohort.course.provider)
     cohort.sessions.append(CohortSession(starts_at=starts_at, ends_at=ends_at))
     db.session.flush()
@@ -174,6 +185,54 @@ def move_session(
             "session": session_id,
             "times": [before, [starts_at.isoformat(), ends_at.isoformat()]],
         },
+    )
+    return told
+
+
+def session_removal_problem(cohort: Cohort, session: CohortSession) -> str | None:
+    """Why ``session`` may not be removed from ``cohort``, in words fit to show; None if it may.
+
+    A cancelled cohort stays as it was; a session that has begun is part of what learners
+    attended; and a cohort always keeps one session, since its dates are what it is.
+    """
+    if cohort.is_cancelled:
+        return "This cohort is cancelled, so its sessions stay as they were."
+    if session.starts_at <= utcnow():
+        return (
+            "This session has already begun or taken place, so it stays on the cohort: it is"
+            " part of what the learners attended."
+        )
+    if len(cohort.sessions) <= 1:
+        return (
+            "This is the cohort's only session, and a cohort needs at least one. Change its"
+            " date instead, or cancel the cohort."
+        )
+    return None
+
+
+def remove_session(user: User, cohort: Cohort, session_id: int) -> list[Enrolment]:
+    """Remove one of the cohort's sessions that is still to come. The other sessions' calendar
+    SEQUENCE rises and everyone with a place or on the waitlist is emailed, as when a session
+    moves. Returns the enrolments told.
+
+    :raise ProviderError: no such session in this cohort, or :func:`session_removal_problem`.
+    """
+    require_staff(user, cohort.course.provider)
+    session = next((s for s in cohort.sessions if s.id == session_id), None)
+    if session is None:
+        raise ProviderError("This cohort has no such session.")
+    problem = session_removal_problem(cohort, session)
+    if problem:
+        raise ProviderError(problem)
+    times = [session.starts_at.isoformat(), session.ends_at.isoformat()]
+    when = format_date(session.starts_at)
+    told = enrolment_services.remove_session(session)
+    audit.record(
+        user,
+        "cohort.session_removed",
+        f"Removed the session on {when} from a cohort of {cohort.course.title}",
+        course=cohort.course,
+        detail={"cohort": cohort.id, "session": session_id, "times": times, "told": len(told)},
     )
     return told
 

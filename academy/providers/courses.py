@@ -55,17 +55,18 @@ LABELS = {
     "entry_requirements": "Entry requirements",
     "where_next": "Where next",
     "delivery_mode": "Delivery mode",
-    "duration_hours": "Duration (hours)",
-    "cpd_hours": "CPD hours",
+    "duration_hours": "Duration",
+    "cpd_hours": "CPD",
     "credit_level": "Credit level",
     "cost_type": "Cost",
-    "fee_pence": "Fee (pence)",
+    "fee_pence": "Fee",
     "lived_experience_codelivery": "Co-delivered with lived experience",
     "external_url": "Web page",
 }
 
 
 def label(name: str) -> str:
+    """The field's name as the editor and the review page show it."""
     return LABELS.get(name, name.replace("_", " ").capitalize())
 
 

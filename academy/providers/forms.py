@@ -6,6 +6,7 @@ because the views re-render the same bound form.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -230,6 +231,9 @@ class SessionTimesMixin:
             raise ValidationError("The session must end after it starts.")
 
 
+_LOOKS_LIKE_A_LINK = re.compile(r"(?i)\b(?:https?://|www\.)")
+
+
 class CohortPlaceMixin:
     capacity = IntegerField(
         "Places",
@@ -240,10 +244,22 @@ class CohortPlaceMixin:
     )
     is_online = BooleanField("Online")
     location = StringField(
-        "Place or online link",
+        "Place",
         filters=[clean_line],
         validators=[Length(max=300)],
-        description="The address, or the joining link for an online cohort.",
+        description="The address where the cohort meets; for an online cohort, optional (such as"
+        ' "Zoom"). Everyone can see it on the course page.',
+    )
+    joining_link = URLField(
+        "Joining link (online cohorts)",
+        filters=[clean_line],
+        validators=[
+            Optional(),
+            Length(max=500),
+            URL(message="Enter the whole link, like https://meet.example.org/abc-123."),
+        ],
+        description="Optional. Only learners with a place see it, on My learning and in their"
+        " calendar; never the course page.",
     )
     closes_on = DateField(
         "Enrolment closes on (optional)",
@@ -254,6 +270,22 @@ class CohortPlaceMixin:
     def validate_location(self, field) -> None:
         if not self.is_online.data and not field.data:
             raise ValidationError("Enter where the cohort meets, or tick Online.")
+        # the place is public: a link typed here would show the call to everyone
+        if field.data and _LOOKS_LIKE_A_LINK.search(field.data):
+            raise ValidationError(
+                "The place is shown on the course page, so it cannot hold a link. Put a joining"
+                " link in its own field."
+            )
+
+    def validate_joining_link(self, field) -> None:
+        if not field.data:
+            return
+        if not field.data.lower().startswith("https://"):
+            raise ValidationError("Enter a secure link: it starts with https://.")
+        if not self.is_online.data:
+            raise ValidationError(
+                "A joining link is for an online cohort: tick Online, or leave the link empty."
+            )
 
 
 class CohortForm(CohortPlaceMixin, SessionTimesMixin, FlaskForm):

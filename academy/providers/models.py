@@ -56,3 +56,20 @@ class ProviderInvitation(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     provider: Mapped[Provider] = relationship()
+
+
+class CohortJoiningLink(db.Model):
+    """The link an online cohort's learners use to join its sessions (a video call).
+
+    A table of its own rather than a column of ``cohorts`` on purpose: cohorts are public (the
+    course page, the API, the search index, exports), while this link is for learners with a
+    place only (``academy.providers.joining.visible_links``), so nothing that shows a cohort
+    can print it by accident.
+    """
+
+    __tablename__ = "cohort_joining_links"
+
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(String(500))

@@ -68,7 +68,7 @@ def test_provider_to_learner_full_loop(app, live_server, browser, make_user, axe
     provider.wait_for_load_state()
     axe_check(provider)
     provider.get_by_label("Places", exact=True).fill("12")
-    provider.get_by_label("Place or online link").fill("Village hall, Haworth")
+    provider.get_by_label("Place", exact=True).fill("Village hall, Haworth")
     provider.get_by_label("Date", exact=True).fill("2031-05-14")
     provider.get_by_label("Starts at").fill("09:30")
     provider.get_by_label("Ends at").fill("16:00")

@@ -1,0 +1,119 @@
+"""Bulk import from the web: the template and guide, the upload, its report and the
+confirmation that applies it (the CSV core is ``academy/imports/course_csv.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from academy.extensions import db
+from academy.providers import imports
+from academy.providers.forms import ConfirmForm, ImportForm
+from academy.providers.manage.common import bp, staff_organisation
+from academy.providers.models import Provider
+
+_DOCS = Path(__file__).resolve().parents[3] / "docs"
+
+
+@bp.get("/import-template.csv")
+def import_template():
+    return send_file(
+        _DOCS / "import-template.csv",
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name="academy-course-template.csv",
+    )
+
+
+@bp.get("/import-guide.txt")
+def import_guide():
+    return send_file(
+        _DOCS / "import-guide.md",
+        mimetype="text/plain",
+        as_attachment=True,
+        download_name="academy-import-column-guide.txt",
+    )
+
+
+def _import_page(provider, form, *, checked=None, problem=None, status=200):
+    return render_template(
+        "providers/import.html",
+        provider=provider,
+        form=form,
+        checked=checked,
+        problem=problem,
+        confirm=ConfirmForm(formdata=None),
+    ), status
+
+
+@bp.errorhandler(413)
+def too_large(error):
+    slug = (request.view_args or {}).get("slug")
+    provider = db.session.scalar(select(Provider).where(Provider.slug == slug)) if slug else None
+    if provider is None or request.endpoint != "manage.import_courses":
+        return render_template("errors/generic.html", error=error), 413
+    return _import_page(
+        provider,
+        ImportForm(formdata=None),
+        status=413,
+        problem="The file is too large: upload at most 10 MB (about 20,000 courses). Nothing"
+        " was imported.",
+    )
+
+
+@bp.route("/<slug>/import", methods=["GET", "POST"])
+@login_required
+def import_courses(slug: str):
+    provider = staff_organisation(slug)
+    form = ImportForm()
+    if request.method == "GET":
+        return _import_page(provider, form)
+    if not form.validate_on_submit():
+        return _import_page(provider, form, status=422)
+    upload = form.file.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return _import_page(provider, form, problem="Choose a CSV file to upload.", status=422)
+    data = upload.read(imports.MAX_UPLOAD_BYTES + 1)
+    if len(data) > imports.MAX_UPLOAD_BYTES:
+        return _import_page(
+            provider,
+            form,
+            status=413,
+            problem="The file is too large: upload at most 10 MB. Nothing was imported.",
+        )
+    checked = imports.check_upload(current_user, provider, data)
+    db.session.rollback()  # checking writes nothing; be sure of it
+    status = 422 if checked.plan.report.problems else 200
+    return _import_page(provider, form, checked=checked, status=status)
+
+
+@bp.post("/<slug>/import/confirm")
+@login_required
+def confirm_import(slug: str):
+    provider = staff_organisation(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    plan = imports.apply_upload(current_user, provider, request.form.get("token", ""))
+    if plan is None:
+        db.session.rollback()
+        flash("That upload has expired or was already imported. Upload the file again.", "error")
+        return redirect(url_for("manage.import_courses", slug=slug), 303)
+    report = plan.report
+    if not report.applied:
+        db.session.rollback()
+        flash(
+            "The file no longer passes the checks (the catalogue changed meanwhile). Upload it"
+            " again to see why. Nothing was imported.",
+            "error",
+        )
+        return redirect(url_for("manage.import_courses", slug=slug), 303)
+    db.session.commit()
+    flash(
+        f"Imported: {report.new} new, {report.changed} changed, {report.unchanged} unchanged."
+        " New and changed courses are waiting for a curator's review.",
+        "success",
+    )
+    return redirect(url_for("manage.organisation", slug=slug), 303)
