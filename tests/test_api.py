@@ -54,6 +54,28 @@ def test_course_list_matches_the_page_and_the_schema(client, api_catalogue):
     assert steps["awareness"] == 1 and steps["practitioner"] == 0
 
 
+def test_course_list_runs_the_same_two_queries_for_10_and_50_courses(
+    client, make_course, make_cohort, count_queries
+):
+    courses = [
+        make_course(f"Course {n:02d}", sectors=("education",), professions=("nurse",))
+        for n in range(60)
+    ]
+    make_cohort(courses[0], days=5)
+    db.session.commit()
+    client.get("/api/v1/courses")  # the catalogue snapshot is built once, then kept
+    with count_queries() as ten:
+        small = client.get("/api/v1/courses?per_page=10&sort=title").get_json()
+    with count_queries() as fifty:
+        large = client.get("/api/v1/courses?per_page=50&sort=title").get_json()
+    assert len(small["results"]) == 10 and len(large["results"]) == 50
+    assert ten.count == fifty.count <= 2  # the stamp and the page: no query per course
+    first = large["results"][0]
+    assert [p["slug"] for p in first["professions"]] == ["nurse"]
+    assert [s["slug"] for s in first["sectors"]] == ["education"]
+    assert first["next_cohort_start"] is not None
+
+
 def test_course_list_search_and_suggestion(client, api_catalogue):
     data = client.get("/api/v1/courses?q=prisn").get_json()
     assert data["corrected_from"] == "prisn" and data["suggestion"] == "prison"

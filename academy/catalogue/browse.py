@@ -20,16 +20,15 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, false, func, select
-from sqlalchemy.orm import joinedload, selectinload
 
-from academy.catalogue.models import Cohort, Course
+from academy.catalogue.models import Course
 from academy.catalogue.snapshot import (
     FACET_MODELS,
     CatalogueSnapshot,
     catalogue_snapshot,
     shareable,
 )
-from academy.catalogue.visibility import cohort_starts, is_public
+from academy.catalogue.visibility import is_public
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.providers.models import Provider
@@ -247,6 +246,32 @@ class Facet:
     values: list[FacetValue]
 
 
+@dataclass(frozen=True)
+class ProviderLabel:
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A course as a page of results shows it (the course cards and the API list), with the
+    same attribute names as ``Course``. Its own columns are read from the database; its terms
+    (step, delivery mode, region, sectors, professions) are the snapshot's, at the same stamp."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    cost_type: str
+    fee_pence: int | None
+    step: Any
+    delivery_mode: Any
+    region: Any
+    provider: ProviderLabel
+    sectors: list[Any]
+    professions: list[Any]
+
+
 @dataclass
 class BrowseResult:
     """One page of results with everything the page shows."""
@@ -306,7 +331,7 @@ def browse(filters: Filters, terms: Terms, now: datetime | None = None) -> Brows
     key = (current, filters, provider_id)
     entry: _Cached | None = cache.get(key)
     if entry is not None:
-        return _from_cache(entry, filters, terms, utcnow())
+        return _from_cache(entry, filters, terms, utcnow(), catalogue_snapshot(current))
     result = _browse(filters, terms, utcnow(), catalogue_snapshot(current))
     cache.put(key, _entry(result))
     return result
@@ -324,51 +349,62 @@ def _entry(result: BrowseResult) -> _Cached:
     )
 
 
-def _read_page(ids: list[int], now: datetime) -> list[tuple[Course, datetime | None]]:
-    """The public courses among ``ids``, in that order, each with its next start, in one query
-    (and one for their sectors); a course hidden since the ids were chosen is left out.
-
-    The next starts are worked out for these courses only (the planner would otherwise
-    aggregate every cohort of the catalogue first).
-    """
+def _read_page(
+    ids: list[int], now: datetime, snapshot: CatalogueSnapshot
+) -> tuple[list[Listing], dict[int, datetime]]:
+    """The public courses among ``ids``, in that order, and their next starts, in one query;
+    a course hidden since the ids were chosen is left out (as is one changed under terms newer
+    than ``snapshot``, for the moment until the next request sees the change)."""
     if not ids:
-        return []
-    starts = cohort_starts().where(id_in(ids, Cohort.course_id, "page_ids")).subquery()
-    upcoming = (
-        select(starts.c.course_id, func.min(starts.c.starts_at).label("next_start"))
-        .where(starts.c.starts_at > now)
-        .group_by(starts.c.course_id)
-        .subquery("next_starts")
-    )
+        return [], {}
     statement = (
-        select(Course, upcoming.c.next_start)
-        .outerjoin(upcoming, upcoming.c.course_id == Course.id)
-        .where(is_public(), id_in(ids, Course.id, "page_course_ids"))
-        .options(
-            joinedload(Course.provider, innerjoin=True),
-            joinedload(Course.step, innerjoin=True),
-            joinedload(Course.delivery_mode),
-            joinedload(Course.region),
-            selectinload(Course.sectors),
+        select(
+            Course.id, Course.slug, Course.title, Course.summary, Course.cost_type,
+            Course.fee_pence, Course.step_id, Course.delivery_mode_id, Course.region_id,
+            Provider.slug, Provider.name,
         )
-    )
-    found = {course.id: (course, start) for course, start in db.session.execute(statement)}
-    return [found[course_id] for course_id in ids if course_id in found]
+        .join(Provider, Provider.id == Course.provider_id)
+        .where(is_public(), id_in(ids, Course.id, "page_course_ids"))
+    )  # fmt: skip
+    steps, modes, regions = (snapshot.terms_by_id(name) for name in ("step", "mode", "region"))
+    sectors = snapshot.tags_of("sector", ids)
+    professions = snapshot.tags_of("profession", ids)
+    found: dict[int, Listing] = {}
+    for row in db.session.execute(statement):
+        (course_id, slug, title, summary, cost_type, fee_pence, step_id, mode_id, region_id,
+         provider_slug, provider_name) = row  # fmt: skip
+        known = (
+            step_id in steps
+            and (mode_id is None or mode_id in modes)
+            and (region_id is None or region_id in regions)
+        )
+        if not known:
+            continue
+        found[course_id] = Listing(
+            id=course_id, slug=slug, title=title, summary=summary, cost_type=cost_type,
+            fee_pence=fee_pence, step=steps[step_id], delivery_mode=modes.get(mode_id),
+            region=regions.get(region_id), provider=ProviderLabel(provider_slug, provider_name),
+            sectors=sectors.get(course_id, []), professions=professions.get(course_id, []),
+        )  # fmt: skip
+    listings = [found[course_id] for course_id in ids if course_id in found]
+    return listings, snapshot.next_starts_of([course.id for course in listings], now)
 
 
-def _from_cache(entry: _Cached, filters: Filters, terms: Terms, now: datetime) -> BrowseResult:
+def _from_cache(
+    entry: _Cached, filters: Filters, terms: Terms, now: datetime, snapshot: CatalogueSnapshot
+) -> BrowseResult:
     """A result from a cache entry: the page's courses re-read, public ones only, in order."""
-    rows = _read_page(list(entry.page_ids), now)
+    courses, next_start = _read_page(list(entry.page_ids), now, snapshot)
     return BrowseResult(
         filters=filters,
-        courses=[course for course, _start in rows],
-        next_start={course.id: start for course, start in rows if start is not None},
+        courses=courses,
+        next_start=next_start,
         total=entry.total,
         facets=_facets(entry.raw_counts, filters, terms),
         free_count=entry.free_count,
         weeks_counts=entry.weeks_counts,
         match=entry.match,
-        highlights={course.id: entry.highlights[course.id] for course, _s in rows
+        highlights={course.id: entry.highlights[course.id] for course in courses
                     if course.id in entry.highlights},
         raw_counts=entry.raw_counts,
     )  # fmt: skip
@@ -406,11 +442,12 @@ def _browse(
     )
     _check_page(filters, selection.total)
     offset = (filters.page - 1) * filters.per_page
-    rows = _read_page(selection.ids[offset : offset + filters.per_page].tolist(), now)
+    wanted = selection.ids[offset : offset + filters.per_page].tolist()
+    courses, next_start = _read_page(wanted, now, snapshot)
     return BrowseResult(
         filters=filters,
-        courses=[course for course, _start in rows],
-        next_start={course.id: start for course, start in rows if start is not None},
+        courses=courses,
+        next_start=next_start,
         total=selection.total,
         facets=_facets(selection.raw_counts, filters, terms),
         free_count=selection.free_count,
@@ -421,7 +458,7 @@ def _browse(
                 highlight(course.title, match.terms, whole=True),
                 highlight(course.summary, match.terms),
             )
-            for course, _start in rows
+            for course in courses
         }
         if match is not None
         else {},
@@ -450,7 +487,7 @@ def browse_args(args: Mapping[str, str], default_per_page: int = 20) -> tuple[Br
     hit = cache.get(key) if cache is not None else None
     if hit is not None:
         terms, resolved, resolution_notices, entry = hit
-        result = _from_cache(entry, resolved, terms, utcnow())
+        result = _from_cache(entry, resolved, terms, utcnow(), catalogue_snapshot(current))
         result.notices = [*notices, *resolution_notices]
         return result, terms
     snapshot = catalogue_snapshot(current)

@@ -113,6 +113,7 @@ class CatalogueSnapshot:
         self.stamp = stamp
         #: facet -> every term it offers, in display order (detached when the snapshot is shared)
         self.terms = terms
+        self._by_id: dict[str, dict[int, Any]] = {}
         self._ids = ids
         self._columns = columns  # step, mode, region, provider: one value per course
         self._links = links  # facet -> (course positions, term ids)
@@ -209,6 +210,40 @@ class CatalogueSnapshot:
             first = upcoming[np.concatenate(([True], courses[1:] != courses[:-1]))]
             found[self._start_course[first]] = self._start_at[first]
         return found
+
+    def terms_by_id(self, facet: str) -> dict[int, Any]:
+        """``facet``'s terms by id (made once per snapshot)."""
+        found = self._by_id.get(facet)
+        if found is None:
+            found = self._by_id[facet] = {term.id: term for term in self.terms[facet]}
+        return found
+
+    def tags_of(self, facet: str, ids: Sequence[int]) -> dict[int, list[Any]]:
+        """For each of ``ids`` (public courses), its terms in the link ``facet`` (sector,
+        profession or programme), in display order; a course with none is left out."""
+        page, _present = _positions(self._ids, ids)
+        positions, term_ids = self._links[facet]
+        keep = np.isin(positions, page)
+        rank = {term.id: index for index, term in enumerate(self.terms[facet])}
+        by_id = self.terms_by_id(facet)
+        found: dict[int, list[Any]] = {}
+        for position, term_id in zip(positions[keep].tolist(), term_ids[keep].tolist(),
+                                     strict=True):  # fmt: skip
+            found.setdefault(int(self._ids[position]), []).append(term_id)
+        return {
+            course_id: [by_id[term_id] for term_id in sorted(tags, key=rank.__getitem__)]
+            for course_id, tags in found.items()
+        }
+
+    def next_starts_of(self, ids: Sequence[int], now: datetime) -> dict[int, datetime]:
+        """The next start after ``now`` of each of ``ids`` that has one (see ``next_starts``)."""
+        positions, _present = _positions(self._ids, ids)
+        starts = self.next_starts(now)[positions]
+        return {
+            int(course_id): _EPOCH + int(at) * _MICROSECOND
+            for course_id, at in zip(self._ids[positions].tolist(), starts.tolist(), strict=True)
+            if at != NO_START
+        }
 
     def select(
         self,
