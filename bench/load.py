@@ -306,7 +306,7 @@ def serving(url: str, workers: int, threads: int):
     command = [
         str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
         "--worker-class", "gthread", "--threads", str(threads), "--backlog", "2048",
-        "--timeout", "60", "--log-level", "warning", "wsgi:app",
+        "--timeout", "60", "--log-level", "warning", "--max-requests", "0", "wsgi:app",
     ]  # fmt: skip
     with open(logs / "gunicorn.log", "ab") as log, open(logs / "follower.log", "ab") as flog:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
@@ -352,18 +352,22 @@ def _cpu_busy() -> tuple[int, int]:
 
 
 def _tree_cpu(pid: int) -> int:
-    """CPU jiffies used so far by ``pid`` and its children (gunicorn and its workers)."""
-    total = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for each in pids:
+    """CPU jiffies used so far by ``pid`` and its children (gunicorn and its workers), counting
+    workers that have exited too (gunicorn recycles them after ``max_requests``): their time is
+    in the master's ``cutime``/``cstime`` once it has reaped them."""
+
+    def times(each: int, reaped: bool) -> int:
         try:
             stat = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
-            continue
-        total += int(stat[11]) + int(stat[12])
+            return 0
+        # after the name: utime, stime, cutime, cstime are fields 12 to 15 (from 0)
+        return int(stat[11]) + int(stat[12]) + (int(stat[13]) + int(stat[14]) if reaped else 0)
+
+    total = times(pid, reaped=True)
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        total += sum(times(int(child), reaped=False) for child in children.read_text().split())
     return total
 
 

@@ -42,7 +42,7 @@ from academy.catalogue.models import (
 )
 from academy.catalogue.visibility import cohort_starts, is_public
 from academy.extensions import db
-from academy.search.outbox import _FLAG as OUTBOX_WRITTEN  # set while a transaction holds entries
+from academy.search.outbox import holds_entries
 from academy.taxonomy.models import DeliveryMode, Profession, Region, Sector, Step
 
 EXTENSION = "academy.catalogue.snapshot"
@@ -435,7 +435,7 @@ def shareable(session: Session) -> bool:
     """Whether what ``session`` reads may be shared with other requests: not while it holds
     searchable changes of its own that are not committed (they may yet be rolled back, and on
     SQLite the outbox id they took is then given again to another change)."""
-    return not session.info.get(OUTBOX_WRITTEN, False)
+    return not holds_entries(session)
 
 
 def catalogue_snapshot(stamp: Any) -> CatalogueSnapshot:

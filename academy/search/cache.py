@@ -1,9 +1,10 @@
 """A per-process cache of browse and search results, invalidated by any searchable change.
 
-What a results page costs is deciding *which* courses match and counting the facets: ranking in
-Whoosh and a dozen grouped queries. Both depend only on the filters, the live index and the
-searchable rows of the database, so a result can be kept until one of those changes. Each entry
-is stored under a *stamp* taken before it was computed:
+What a results page costs, besides rendering, is deciding *which* courses match and counting the
+facets: ranking (``search/ranker.py``) and array work over the catalogue snapshot
+(``catalogue/snapshot.py``, kept under the same stamp). Both depend only on the filters, the live
+index and the searchable rows of the database, so a result can be kept until one of those
+changes. Each entry is stored under a *stamp* taken before it was computed:
 
 - the newest ``search_outbox`` id in the database: every committed change to a course, cohort,
   session, provider, programme or taxonomy term writes one (``search/outbox.py``), so the stamp

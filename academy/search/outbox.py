@@ -72,6 +72,12 @@ def queue(session: Session, entities: set[tuple[str, int]]) -> None:
     session.info[_FLAG] = True
 
 
+def holds_entries(session: Session) -> bool:
+    """Whether ``session``'s transaction has written outbox entries not yet committed (what it
+    reads then includes changes that may still be rolled back)."""
+    return bool(session.info.get(_FLAG, False))
+
+
 def _after_flush(session: Session, flush_context) -> None:
     queue(session, changed_entities(session))
 
