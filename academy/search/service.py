@@ -138,9 +138,6 @@ def match_text(store: IndexStore, text: str) -> TextMatch:
     return TextMatch(text, ranked, units, suggestion)
 
 
-_formatter = wh.HtmlFormatter(tagname="mark", classname="hit", termclass="t", between=" … ")
-
-
 def highlight(text: str, terms: frozenset[str], whole: bool = False) -> Markup:
     """``text`` escaped, with words matching ``terms`` wrapped in ``<mark>``.
 
@@ -151,8 +148,9 @@ def highlight(text: str, terms: frozenset[str], whole: bool = False) -> Markup:
         return Markup("")
     if terms:
         fragmenter = wh.WholeFragmenter() if whole else wh.ContextFragmenter(300, 80)
-        _formatter.clean()
-        marked = wh.highlight(text, terms, highlight_analyzer, fragmenter, _formatter, top=2)
+        # a formatter per call: it numbers the terms it has seen, and threads share this code
+        formatter = wh.HtmlFormatter(tagname="mark", classname="hit", termclass="t", between=" … ")
+        marked = wh.highlight(text, terms, highlight_analyzer, fragmenter, formatter, top=2)
         if marked:
             # Whoosh's HtmlFormatter escapes all the text around the marks (a test holds it)
             return Markup(marked)  # nosec B704
