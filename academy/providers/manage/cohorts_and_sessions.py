@@ -32,6 +32,19 @@ from academy.providers.manage.common import (
 )
 
 
+def _cohort_fields(form) -> dict:
+    """What the new-cohort and edit-cohort forms both set: places, where, when enrolment
+    closes (the end of that day, UK time) and the joining link."""
+    closes_on = form.closes_on.data
+    return {
+        "capacity": form.capacity.data,
+        "is_online": form.is_online.data,
+        "location": form.location.data,
+        "enrolment_closes_at": uk_to_utc(closes_on, time(23, 59)) if closes_on else None,
+        "joining_link": form.joining_link.data,
+    }
+
+
 @bp.route("/<slug>/courses/<int:course_id>/cohorts/new", methods=["GET", "POST"])
 @login_required
 def new_cohort(slug: str, course_id: int):
@@ -44,15 +57,9 @@ def new_cohort(slug: str, course_id: int):
             cohort = cohort_services.create_cohort(
                 current_user,
                 course,
-                capacity=form.capacity.data,
-                is_online=form.is_online.data,
-                location=form.location.data,
-                enrolment_closes_at=uk_to_utc(form.closes_on.data, time(23, 59))
-                if form.closes_on.data
-                else None,
+                **_cohort_fields(form),
                 starts_at=uk_to_utc(form.date.data, form.start_time.data),
                 ends_at=uk_to_utc(form.date.data, form.end_time.data),
-                joining_link=form.joining_link.data,
             )
         except services.ProviderError as error:
             db.session.rollback()
@@ -113,13 +120,7 @@ def edit_cohort(slug: str, cohort_id: int):
             promoted = cohort_services.update_cohort(
                 current_user,
                 cohort,
-                capacity=form.capacity.data,
-                is_online=form.is_online.data,
-                location=form.location.data,
-                enrolment_closes_at=uk_to_utc(form.closes_on.data, time(23, 59))
-                if form.closes_on.data
-                else None,
-                joining_link=form.joining_link.data,
+                **_cohort_fields(form),
             )
         except services.ProviderError as error:
             db.session.rollback()
