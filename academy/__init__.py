@@ -47,7 +47,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
 
-    from academy import accounts, cli, enrolment, errors, formatting, mail, ops, search
+    from academy import (
+        accounts,
+        cli,
+        enrolment,
+        errors,
+        formatting,
+        mail,
+        ops,
+        search,
+        unit_of_work,
+    )
     from academy.api.views import bp as api_bp
     from academy.catalogue.views import bp as catalogue_bp
     from academy.credentials.views import bp as credentials_bp
@@ -78,6 +88,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     enrolment.init_app(app)
     mail.init_app(app)
     errors.init_app(app)
+    unit_of_work.init_app(app)
     formatting.init_app(app)
     portfolio_navigation.init_app(app)
     cli.init_app(app)

@@ -7,6 +7,7 @@ from academy.accounts.models import (  # noqa: F401
     ProviderMembership,
     User,
 )
+from academy.audit import AuditEntry  # noqa: F401
 from academy.catalogue.models import (  # noqa: F401
     Cohort,
     CohortSession,
@@ -14,7 +15,6 @@ from academy.catalogue.models import (  # noqa: F401
     Programme,
     ProgrammeModule,
 )
-from academy.curation.models import AuditEntry  # noqa: F401
 from academy.enrolment.models import Enrolment  # noqa: F401
 from academy.mail.models import OutboxMessage  # noqa: F401
 from academy.ops.models import RateLimitCounter  # noqa: F401

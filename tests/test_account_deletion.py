@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from academy import audit
 from academy.accounts import services as accounts
 from academy.accounts.models import ProviderMembership, User
+from academy.audit import AuditEntry
 from academy.catalogue.models import Cohort
-from academy.curation import audit
-from academy.curation.models import AuditEntry
 from academy.enrolment import services as enrolment
 from academy.enrolment.models import Enrolment
 from academy.extensions import db

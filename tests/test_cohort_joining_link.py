@@ -11,8 +11,8 @@ from flask_migrate import downgrade, upgrade
 from icalendar import Calendar
 from sqlalchemy import func, select, text
 
+from academy.audit import AuditEntry
 from academy.catalogue.models import Cohort, CohortSession, Course
-from academy.curation.models import AuditEntry
 from academy.db_types import utcnow
 from academy.enrolment import services as enrolment
 from academy.extensions import db

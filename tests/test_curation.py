@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from academy.audit import AuditEntry
 from academy.catalogue.models import Course
 from academy.curation import services
-from academy.curation.models import AuditEntry
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.providers import courses as course_services

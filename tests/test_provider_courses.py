@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from academy.audit import AuditEntry
 from academy.catalogue.models import Course
-from academy.curation.models import AuditEntry
 from academy.db_types import utcnow
 from academy.extensions import db
 

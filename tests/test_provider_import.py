@@ -8,8 +8,8 @@ import re
 from sqlalchemy import func, select
 
 from academy import PROJECT_ROOT
+from academy.audit import AuditEntry
 from academy.catalogue.models import Course
-from academy.curation.models import AuditEntry
 from academy.extensions import db
 
 TEMPLATE = (PROJECT_ROOT / "docs" / "import-template.csv").read_bytes()

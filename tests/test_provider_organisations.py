@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from academy.accounts.models import ProviderMembership
-from academy.curation.models import AuditEntry
+from academy.audit import AuditEntry
 from academy.extensions import db
 from academy.mail.models import OutboxMessage
 from academy.providers import services

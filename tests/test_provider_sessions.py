@@ -5,8 +5,8 @@ from __future__ import annotations
 from icalendar import Calendar
 from sqlalchemy import select
 
+from academy.audit import AuditEntry
 from academy.catalogue.models import Cohort, CohortSession
-from academy.curation.models import AuditEntry
 from academy.enrolment import services as enrolment
 from academy.enrolment.calendar import session_uid
 from academy.extensions import db

@@ -35,6 +35,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 
+from academy import audit
 from academy.accounts.models import (
     AuthSession,
     LoginAttempt,
@@ -44,8 +45,7 @@ from academy.accounts.models import (
 )
 from academy.accounts.passwords import verify_password
 from academy.accounts.services import AccountError, WrongPassword
-from academy.curation import audit
-from academy.curation.models import AuditEntry
+from academy.audit import AuditEntry
 from academy.db_types import utcnow
 from academy.enrolment import services as enrolment_services
 from academy.enrolment.models import Enrolment

@@ -27,6 +27,7 @@ from academy.accounts.security import end_other_sessions, session_cutoff, token_
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.mail import outbox
+from academy.unit_of_work import DomainError
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 
@@ -37,12 +38,8 @@ def _dummy_hash() -> str:
     return hash_password("not-a-real-password-for-timing")
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A refusal with a message fit to show the person who asked."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class LoginThrottled(AccountError):

@@ -25,6 +25,7 @@ from academy.credentials.urls import absolute, issuer_id
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.portfolio.models import METHODS, IssuedCredential, LearningRecordEntry
+from academy.unit_of_work import DomainError
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -36,12 +37,8 @@ ACADEMY_NAME = "Relational Learning Academy"
 REASON_MAX = 200
 
 
-class CredentialError(Exception):
+class CredentialError(DomainError):
     """A credential cannot be issued or changed; ``message`` says why, for the learner."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def iso(moment: datetime) -> str:

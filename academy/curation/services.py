@@ -13,23 +13,20 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from academy import audit
 from academy.accounts.models import User
+from academy.audit import AuditEntry
 from academy.catalogue.models import Course
-from academy.curation import audit
-from academy.curation.models import AuditEntry
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.providers.courses import changes_since_approval, snapshot
 from academy.providers.models import Provider
 from academy.taxonomy.models import TERM_MODELS, TermMixin
+from academy.unit_of_work import DomainError
 
 
-class CurationError(Exception):
+class CurationError(DomainError):
     """A refusal with a message fit to show; nothing has been changed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class NotCurator(CurationError):

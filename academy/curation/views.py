@@ -12,9 +12,9 @@ from sqlalchemy.orm import selectinload
 
 from academy.accounts.models import User
 from academy.accounts.security import curator_required
+from academy.audit import AuditEntry
 from academy.catalogue.models import Course
 from academy.curation import services
-from academy.curation.models import AuditEntry
 from academy.curation.review import review_rows
 from academy.extensions import db
 from academy.providers.forms import ConfirmForm, ReasonForm, TermForm

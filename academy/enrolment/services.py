@@ -23,14 +23,11 @@ from academy.db_types import utcnow
 from academy.enrolment.models import ACTIVE_STATUSES, Enrolment
 from academy.extensions import db
 from academy.mail import outbox
+from academy.unit_of_work import DomainError
 
 
-class EnrolmentError(Exception):
+class EnrolmentError(DomainError):
     """A refusal with a message fit to show the learner; nothing has been changed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class NotFound(EnrolmentError):

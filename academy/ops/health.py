@@ -54,8 +54,7 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
         index, lag, lag_seconds = index_lag()
-    except SQLAlchemyError:
-        db.session.rollback()
+    except SQLAlchemyError:  # the request's unit of work rolls back (a 503 writes nothing)
         log.warning("health check: the database did not answer")
         body.update(database="unavailable", index="unknown", index_lag=None)
         healthy = False

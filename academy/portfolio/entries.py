@@ -24,6 +24,7 @@ from academy.accounts.models import User
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.portfolio.models import EvidenceFile, LearningRecordEntry
+from academy.unit_of_work import DomainError
 
 ENTRIES_PER_PAGE = 20
 #: the free-text answers to the reflection prompts (the peer discussion notes are one)
@@ -54,7 +55,7 @@ _YEAR_RANGE = (1950, 2100)
 _MAX_PAGE = 100_000
 
 
-class EntryError(Exception):
+class EntryError(DomainError):
     """A rule refused the change; ``message`` is for the learner, ``field`` names the form
     field it belongs to (or ``None``)."""
 

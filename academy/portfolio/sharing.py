@@ -32,6 +32,7 @@ from academy.portfolio.models import (
     ShareLink,
     share_link_entries,
 )
+from academy.unit_of_work import DomainError
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 365
@@ -41,12 +42,8 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 _MAX_ID = 2**31 - 1
 
 
-class ShareError(Exception):
+class ShareError(DomainError):
     """A refusal with a message fit to show the learner."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class LinkUnavailable(Exception):

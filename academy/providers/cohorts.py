@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from academy import audit
 from academy.accounts.models import User
 from academy.catalogue.models import Cohort, CohortSession, Course
 from academy.credentials.openbadges import revoke_for_entry
-from academy.curation import audit
 from academy.db_types import utcnow
 from academy.enrolment import services as enrolment_services
 from academy.enrolment.models import Enrolment

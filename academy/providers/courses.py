@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from academy import audit
 from academy.accounts.models import User
 from academy.catalogue.models import Course
 from academy.catalogue.slugs import make_unique_slug
-from academy.curation import audit
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.providers.models import Provider

@@ -20,9 +20,9 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import update
 
+from academy import audit
 from academy.accounts.models import User
 from academy.catalogue.models import Course
-from academy.curation import audit
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.imports.course_csv import CourseImport, apply_course_import, check_course_csv

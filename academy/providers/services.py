@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from academy import audit
 from academy.accounts.models import ProviderMembership, User
 from academy.catalogue.slugs import make_unique_slug
-from academy.curation import audit
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.mail import outbox
 from academy.providers.models import Provider, ProviderInvitation
+from academy.unit_of_work import DomainError
 
 INVITATION_LIFETIME = timedelta(days=7)
 #: words the provider screens use after /provider/, so no organisation may have them as a slug
@@ -28,12 +29,8 @@ RESERVED_SLUGS = frozenset(
 )
 
 
-class ProviderError(Exception):
+class ProviderError(DomainError):
     """A refusal with a message fit to show; nothing has been changed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class NotMember(ProviderError):
