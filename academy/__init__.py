@@ -59,10 +59,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         unit_of_work,
     )
     from academy.api.views import bp as api_bp
+    from academy.catalogue.home import bp as main_bp
     from academy.catalogue.views import bp as catalogue_bp
     from academy.credentials.views import bp as credentials_bp
     from academy.curation.views import bp as curation_bp
-    from academy.main.views import bp as main_bp
     from academy.portfolio import navigation as portfolio_navigation
     from academy.portfolio.dashboard_views import bp as portfolio_dashboard_bp
     from academy.portfolio.export_views import bp as portfolio_exports_bp

@@ -43,10 +43,19 @@ def seed_command(seed_dir: Path | None, if_empty: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the project's commands on ``app``."""
+    """Register every command group of the project on ``app``: the one place they are listed."""
+    from academy.accounts.cli import users_group
+    from academy.credentials.cli import credentials_group
     from academy.imports.cli import courses_group
+    from academy.mail.cli import mail_group
     from academy.search.cli import search_group
 
-    app.cli.add_command(seed_command)
-    app.cli.add_command(courses_group)
-    app.cli.add_command(search_group)
+    for command in (
+        seed_command,
+        courses_group,
+        search_group,
+        mail_group,
+        users_group,
+        credentials_group,
+    ):
+        app.cli.add_command(command)

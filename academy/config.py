@@ -39,6 +39,40 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "ENV": "development",
         # how many reverse proxies stand in front of the app (X-Forwarded-* is trusted that deep)
         "PROXY_COUNT": 0,
+        # accounts: log-in throttling, link lifetimes, sessions
+        "LOGIN_WINDOW_MINUTES": 15,
+        "LOGIN_FAILURES_PER_ACCOUNT": 5,
+        # per client address, higher than per account: many staff of one trust share an address
+        "LOGIN_FAILURES_PER_ADDRESS": 20,
+        "RESET_LINK_MINUTES": 60,
+        "CONFIRM_LINK_DAYS": 3,
+        "SESSION_MAX_AGE_DAYS": 14,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # enrolment: calendar files and reminders
+        "CALENDAR_UID_DOMAIN": "relational-learning-academy",
+        "REMINDER_DAYS": 2,
+        # mail: no MAIL_SERVER writes messages to MAIL_FILE_DIR instead
+        "MAIL_SERVER": None,
+        "MAIL_PORT": 25,
+        "MAIL_TIMEOUT": 10,
+        "MAIL_DEFAULT_SENDER": "Relational Learning Academy <academy@localhost>",
+        "MAIL_FILE_DIR": os.path.join(instance_path, "mail"),
+        "MAIL_MAX_ATTEMPTS": 10,
+        # where links in mail sent outside a request (reminders from a command) point
+        "BASE_URL": "http://127.0.0.1:5000",
+        # send queued mail after each response; None means "unless testing" (tests send explicitly)
+        "MAIL_SEND_AFTER_REQUEST": None,
+        # search: how the index follows the database (inline, background or off)
+        "SEARCH_SYNC": "background",
+        "SEARCH_POLL_SECONDS": 1.0,
+        "SEARCH_CACHE_SIZE": 512,
+        "SEARCH_CACHE_SECONDS": 30.0,
+        # ops: health thresholds, request log, HSTS, rate limits
+        "HEALTH_MAX_INDEX_LAG": 1000,
+        "HEALTH_MAX_INDEX_LAG_SECONDS": 120,
+        "REQUEST_LOG": True,
+        "HSTS_MAX_AGE": 63072000,  # two years, as hstspreload.org asks
+        "RATE_LIMITS_ENABLED": True,
     }
 
 

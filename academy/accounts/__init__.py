@@ -12,22 +12,10 @@ from academy.extensions import login_manager
 
 
 def init_app(app: Flask) -> None:
-    """Set account defaults, wire Flask-Login to server-side sessions, add ``flask users``."""
-    from academy.accounts.cli import users_group
+    """Wire Flask-Login to server-side sessions and register the accounts pages."""
     from academy.accounts.security import load_user
     from academy.accounts.views import bp
 
-    for key, value in {
-        "LOGIN_WINDOW_MINUTES": 15,
-        "LOGIN_FAILURES_PER_ACCOUNT": 5,
-        # Per client address, higher than per account: many staff of one trust share an address.
-        "LOGIN_FAILURES_PER_ADDRESS": 20,
-        "RESET_LINK_MINUTES": 60,
-        "CONFIRM_LINK_DAYS": 3,
-        "SESSION_MAX_AGE_DAYS": 14,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-    }.items():
-        app.config.setdefault(key, value)
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
 
@@ -44,4 +32,3 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Log in to see that page."
     login_manager.login_message_category = "info"
     app.register_blueprint(bp)
-    app.cli.add_command(users_group)

@@ -94,10 +94,3 @@ def verify():
         else:
             verdict = verify_credential(text)
     return render_template("credentials/verify.html", form=form, verdict=verdict), status
-
-
-@bp.cli.command("rotate-key")
-def rotate_key_command():
-    """Make a new signing key: new credentials use it; old ones still verify."""
-    key = keys.generate_key()
-    print(f"New signing key {key.kid} (number {key.number}); {len(keys.load_keys())} in all.")

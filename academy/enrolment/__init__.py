@@ -6,11 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint, the course-page helper and the calendar settings."""
+    """Register the blueprint and the course-page helpers."""
     from academy.enrolment.views import bp, course_panels, login_url_here
 
-    app.config.setdefault("CALENDAR_UID_DOMAIN", "relational-learning-academy")
-    app.config.setdefault("REMINDER_DAYS", 2)
     app.register_blueprint(bp)
     app.add_template_global(course_panels, "course_panels")
     app.add_template_global(login_url_here, "login_url_here")

@@ -9,7 +9,6 @@ Settings (environment ``ACADEMY_MAIL_*``): ``MAIL_SERVER``, ``MAIL_PORT``, ``MAI
 from __future__ import annotations
 
 import logging
-import os
 
 from flask import Flask, current_app, g
 
@@ -17,17 +16,10 @@ log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Fill in mail defaults and send queued mail once each response has gone out."""
-    app.config.setdefault("MAIL_SERVER", None)
-    app.config.setdefault("MAIL_PORT", 25)
-    app.config.setdefault("MAIL_TIMEOUT", 10)
-    app.config.setdefault("MAIL_DEFAULT_SENDER", "Relational Learning Academy <academy@localhost>")
-    app.config.setdefault("MAIL_FILE_DIR", os.path.join(app.instance_path, "mail"))
-    app.config.setdefault("MAIL_MAX_ATTEMPTS", 10)
-    # Where links in mail sent outside a request (reminders from a command) point.
-    app.config.setdefault("BASE_URL", "http://127.0.0.1:5000")
+    """Send queued mail once each response has gone out."""
     # Tests send explicitly (or switch this on) so that no test writes into instance/.
-    app.config.setdefault("MAIL_SEND_AFTER_REQUEST", not app.testing)
+    if app.config["MAIL_SEND_AFTER_REQUEST"] is None:
+        app.config["MAIL_SEND_AFTER_REQUEST"] = not app.testing
 
     @app.after_request
     def send_after_response(response):
@@ -35,10 +27,6 @@ def init_app(app: Flask) -> None:
             real_app = current_app._get_current_object()
             response.call_on_close(lambda: _send_now(real_app))
         return response
-
-    from academy.mail.cli import mail_group
-
-    app.cli.add_command(mail_group)
 
 
 def note_queued() -> None:

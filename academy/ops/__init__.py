@@ -16,8 +16,6 @@ def init_app(app: Flask) -> None:
     from academy.ops import headers, ratelimit, requestlog
     from academy.ops.health import bp
 
-    app.config.setdefault("HEALTH_MAX_INDEX_LAG", 1000)
-    app.config.setdefault("HEALTH_MAX_INDEX_LAG_SECONDS", 120)
     count = int(app.config.get("PROXY_COUNT") or 0)
     if count:
         # Trust X-Forwarded-For/-Proto/-Host/-Port/-Prefix exactly ``count`` proxies deep: the

@@ -60,5 +60,4 @@ def add_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("HSTS_MAX_AGE", 63072000)  # two years, as hstspreload.org asks
     app.after_request(add_security_headers)

@@ -227,7 +227,6 @@ def _too_many(error: TooManyRequests):
 def init_app(app: Flask) -> None:
     """Check the configured limits (a bad one stops the app starting), count requests before each
     view, render 429s."""
-    app.config.setdefault("RATE_LIMITS_ENABLED", True)
     app.config["RATE_LIMITS_ENABLED"] = as_bool(app.config["RATE_LIMITS_ENABLED"])
     configured_limits(app)
     app.before_request(check_request)

@@ -134,7 +134,6 @@ def finish_request(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("REQUEST_LOG", True)
     app.config["REQUEST_LOG"] = as_bool(app.config["REQUEST_LOG"])
     install_handler()
     app.before_request(start_request)

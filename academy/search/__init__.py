@@ -103,8 +103,6 @@ def get_store() -> IndexStore:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SEARCH_SYNC", "background")
-    app.config.setdefault("SEARCH_POLL_SECONDS", 1.0)
     if app.config["SEARCH_SYNC"] not in ("inline", "background", "off"):
         raise ValueError("SEARCH_SYNC must be inline, background or off")
     sync = SearchSync(app)

@@ -1,4 +1,4 @@
-"""Home page and the escalator picture."""
+"""Home page and the escalator picture (blueprint ``main``, the front door of the catalogue)."""
 
 from __future__ import annotations
 

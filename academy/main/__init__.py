@@ -1,1 +1,0 @@
-"""Site-wide pages: home and the escalator picture."""
