@@ -19,8 +19,8 @@ from academy.imports.course_csv import (
     check_course_csv,
     import_course_csv,
 )
-from academy.imports.text import match_key
 from academy.providers.models import Provider
+from academy.text import match_key
 
 BASE = {"reference": "KUF-AWARE-1D", "title": "KUF Awareness (1-day)", "step": "1"}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from flask_wtf import FlaskForm
@@ -14,27 +13,7 @@ from academy.accounts.models import REGULATORS
 from academy.accounts.passwords import MAX_LENGTH, password_problem
 from academy.accounts.services import EMAIL_PATTERN
 from academy.db_types import utcnow
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_line(value):
-    """Strip a one-line value of surrounding space and control characters (PostgreSQL refuses
-    NUL)."""
-    if not isinstance(value, str):
-        return value
-    return _CONTROL.sub("", value).replace("\r", " ").replace("\n", " ").strip()
-
-
-def clean_text(value):
-    """Like ``clean_line`` but keeps line breaks."""
-    if not isinstance(value, str):
-        return value
-    return _CONTROL.sub("", value).replace("\r\n", "\n").strip()
-
-
-def no_nul(value):
-    return value.replace("\x00", "") if isinstance(value, str) else value
+from academy.forms import clean_line, clean_text, no_nul, optional_id  # noqa: F401  (re-exported for form modules)
 
 
 def email_field(label: str = "Email address") -> EmailField:
@@ -115,16 +94,6 @@ class ChangeEmailForm(FlaskForm):
         validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
-
-
-def optional_id(value):
-    """``""`` means not given; anything else must be a whole number (else the choice is refused)."""
-    if value in ("", None):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 class PlainDateField(DateField):

@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from functools import cache
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select, update
 
@@ -28,6 +28,7 @@ from academy.db_types import utcnow
 from academy.extensions import db
 from academy.mail import outbox
 from academy.unit_of_work import DomainError
+from academy.urls import absolute
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 
@@ -79,10 +80,7 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 
 
 def _external(endpoint: str, **values) -> str:
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        return url_for(endpoint, _external=True, **values)
+    return absolute(endpoint, **values)
 
 
 def register(name: str, email: str, password: str) -> None:

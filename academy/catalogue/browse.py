@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,6 +33,7 @@ from academy.extensions import db
 from academy.providers.models import Provider
 from academy.search import TextMatch, get_store, highlight, match_text
 from academy.search.cache import result_cache, stamp
+from academy.text import clean_parameter
 
 PER_PAGE_CHOICES = (10, 20, 50)
 WEEKS_CHOICES = (4, 8, 12, 26, 52)
@@ -60,15 +60,6 @@ FACET_LABELS = {
 TERM_FACETS: dict[str, tuple[type, str]] = {
     name: (model, FACET_LABELS[name]) for name, model in FACET_MODELS.items()
 }
-
-
-def clean_text(value: str, limit: int) -> str:
-    """Return ``value`` without control or zero-width characters, spaces collapsed, cut to
-    ``limit`` characters. Safe to put in any query (PostgreSQL refuses NUL bytes)."""
-    kept = "".join(
-        ch for ch in unicodedata.normalize("NFC", value) if unicodedata.category(ch)[0] != "C"
-    )
-    return " ".join(kept.split())[:limit]
 
 
 @dataclass(frozen=True)
@@ -168,7 +159,7 @@ def parse_filters(
     notices: list[str] = []
     slugs: dict[str, str] = {}
     for name in (*TERM_FACETS, "provider"):
-        raw = clean_text(args.get(name, ""), 120)
+        raw = clean_parameter(args.get(name, ""), 120)
         if not raw:
             continue
         if _SLUG.match(raw):
@@ -179,7 +170,7 @@ def parse_filters(
     weeks = _int(weeks_raw, 1, 520) if weeks_raw else None
     if weeks_raw and weeks is None:
         notices.append("“Starting within” must be a number of weeks from 1 to 520; ignored.")
-    q = clean_text(args.get("q", ""), MAX_QUERY_LENGTH)
+    q = clean_parameter(args.get("q", ""), MAX_QUERY_LENGTH)
     sort = args.get("sort", "")
     if sort not in SORTS or (sort == "relevance" and not q):
         sort = "relevance" if q else "start"

@@ -6,11 +6,11 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from academy.catalogue.browse import clean_text
 from academy.catalogue.models import Course, course_sectors
 from academy.catalogue.visibility import is_public
 from academy.extensions import db
 from academy.taxonomy.models import Sector, Step
+from academy.text import clean_parameter
 
 bp = Blueprint("main", __name__)
 
@@ -28,7 +28,7 @@ def home():
 def escalator():
     """The steps as a ladder for one sector (or all), with each course's next steps."""
     sectors = db.session.scalars(select(Sector).order_by(Sector.position)).all()
-    wanted = clean_text(request.args.get("sector", ""), 120)
+    wanted = clean_parameter(request.args.get("sector", ""), 120)
     sector = next((s for s in sectors if s.slug == wanted), None)
     notice = None
     if wanted and sector is None:

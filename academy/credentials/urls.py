@@ -1,22 +1,16 @@
-"""Absolute URLs for what the Academy publishes in credentials.
+"""Absolute URLs for what the Academy publishes in credentials (built by :mod:`academy.urls`).
 
-Inside a request they are built on the request's host; in a command they use ``BASE_URL``.
-Deployments behind a proxy should set ``BASE_URL`` and serve on that host, since the issuer's
-``id`` is baked into every signed credential.
+The issuer's ``id`` is baked into every signed credential, so deployments behind a proxy set
+``BASE_URL`` and serve on that host.
 """
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, url_for
+from academy.urls import absolute
 
-
-def absolute(endpoint: str, **values) -> str:
-    """``url_for(endpoint, **values)`` as an absolute URL."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    with current_app.test_request_context(base_url=current_app.config.get("BASE_URL")):
-        return url_for(endpoint, _external=True, **values)
+__all__ = ["absolute", "issuer_id"]
 
 
 def issuer_id() -> str:
+    """The issuer Profile's URL: the ``issuer.id`` of every credential the Academy signs."""
     return absolute("credentials.issuer")

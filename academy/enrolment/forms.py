@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from academy.accounts.forms import clean_text
+from academy.forms import clean_text
 
 ACCESS_HINT = (
     "Optional. Anything the provider should arrange so you can take part. Only you and the "

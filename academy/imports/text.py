@@ -1,21 +1,26 @@
-"""Turning uploaded bytes and spreadsheet cells into clean text, and matching loose spellings."""
+"""Turning uploaded bytes into text; the cell cleaners and loose matching come from academy.text."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from academy.text import clean_line, clean_text, header_key, match_key
 
 
 class UndecodableFile(ValueError):
     """The uploaded bytes are not text this importer can read; the message says what to do."""
 
 
-# Zero-width characters (U+200B-U+200D, U+2060 and the byte-order mark U+FEFF) and every control
-# character except tab and newline (C0, DEL and C1). PostgreSQL refuses NUL in text, so NUL must
-# never survive cleaning.
-_INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_WHITESPACE = re.compile(r"\s+")
-_NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
+# The cleaners live on the ground floor (one set of rules for forms, imports and URLs); they are
+# named here too because the import core has always imported them from this module.
+__all__ = [
+    "UndecodableFile",
+    "WINDOWS_1252_NOTICE",
+    "clean_line",
+    "clean_text",
+    "decode_csv",
+    "decode_csv_bytes",
+    "header_key",
+    "match_key",
+]
 
 
 WINDOWS_1252_NOTICE = (
@@ -78,35 +83,3 @@ def decode_csv_bytes(data: bytes) -> str:
     """The text of an uploaded CSV file (see :func:`decode_csv`, which also names the
     encoding). :raise UndecodableFile: as ``decode_csv``."""
     return decode_csv(data)[0]
-
-
-def clean_text(value: str) -> str:
-    """Return ``value`` as Unicode NFC with line endings as ``\\n``, zero-width and control
-    characters (other than newline and tab) removed, and surrounding whitespace stripped."""
-    if "\r" in value:
-        value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", _INVISIBLE.sub("", value)).strip()
-
-
-def clean_line(value: str) -> str:
-    """Return ``value`` cleaned as by :func:`clean_text`, with every run of whitespace (newlines
-    included) made one space: for single-line fields such as titles and references."""
-    return _WHITESPACE.sub(" ", clean_text(value))
-
-
-def match_key(value: str) -> str:
-    """Return a loose key for matching names and slugs typed by people.
-
-    Case, accents, punctuation, spacing, apostrophes, ``&`` and the word "and" are ignored, so
-    "Health and Social Care", "health-social-care" and "Health & social care" share one key.
-    """
-    text = unicodedata.normalize("NFKD", clean_line(value))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = text.replace("&", " and ").replace("'", "").replace("\u2019", "")
-    return " ".join(word for word in _NOT_ALPHANUMERIC.split(text) if word and word != "and")
-
-
-def header_key(value: str) -> str:
-    """Return the canonical spelling of a column heading: "Who it's for " -> ``who_its_for``."""
-    text = clean_line(value).casefold().replace("'", "").replace("\u2019", "")
-    return _NOT_ALPHANUMERIC.sub("_", text).strip("_")

@@ -18,13 +18,14 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import current_app, has_request_context
+from flask import current_app
 from sqlalchemy import select, update
 
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.mail import note_queued
 from academy.mail.models import OutboxMessage
+from academy.urls import request_or_base_url
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,8 @@ def queue(to_address: str, kind: str, **context) -> OutboxMessage:
     # The Jinja environment directly, without context processors: mail must not depend on who is
     # logged in (and outside a request, looking would cache an anonymous user on ``g``).
     template = current_app.jinja_env.get_template(f"mail/{kind}.txt")
-    if has_request_context():
+    with request_or_base_url():  # a command or a test: links are built on BASE_URL
         text = template.render(**context)
-    else:  # a command or a test: links are built on BASE_URL
-        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-            text = template.render(**context)
     first, _, body = text.lstrip().partition("\n")
     subject = first.removeprefix("Subject:").strip()
     message = OutboxMessage(to_address=to_address, kind=kind, subject=subject, body=body.strip())

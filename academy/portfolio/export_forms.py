@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
-from academy.accounts.forms import clean_line
 from academy.credentials.openbadges import REASON_MAX
+from academy.forms import clean_line
 
 
 class IssueCredentialForm(FlaskForm):

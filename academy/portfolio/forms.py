@@ -25,7 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from academy.accounts.forms import clean_line, clean_text
+from academy.forms import clean_line, clean_text
 from academy.portfolio.entries import today_on_the_calendar
 from academy.portfolio.models import METHODS, THEMES
 

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from academy.accounts.forms import clean_line
+from academy.forms import clean_line
 from academy.portfolio import sharing
 
 

@@ -28,7 +28,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from academy.accounts.forms import clean_line, clean_text, email_field, optional_id
+from academy.accounts.forms import email_field
+from academy.forms import clean_line, clean_text, optional_id
 
 
 class MultiCheckboxField(SelectMultipleField):
