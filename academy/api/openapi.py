@@ -76,12 +76,99 @@ ERROR = {
 }
 
 
+def _json(description: str, schema: str) -> dict[str, Any]:
+    """A response whose body is the named schema, as JSON."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+NOT_FOUND = _json("No such course or page of results.", "Error")
+
+COURSE_LIST_PARAMETERS = [
+    _string_param("q", "Words to search for.", maxLength=5000),
+    _string_param("step", "Escalator step slug, e.g. awareness."),
+    _string_param("sector", "Sector slug."),
+    _string_param("profession", "Profession slug."),
+    _string_param("mode", "Delivery mode slug."),
+    _string_param("region", "Region slug."),
+    _string_param("programme", "Programme slug."),
+    _string_param("provider", "Provider slug."),
+    _string_param("free", "1 for free courses only."),
+    _string_param("weeks", "Starting within this many weeks (1 to 520)."),
+    _string_param("sort", "One of: " + ", ".join(SORTS) + "."),
+    _string_param("per_page", "Results per page: " + ", ".join(map(str, PER_PAGE_CHOICES)) + "."),
+    _string_param("page", "Page number, from 1."),
+]
+
+COURSE = {
+    "allOf": [
+        {"$ref": "#/components/schemas/CourseSummary"},
+        {
+            "type": "object",
+            "required": ["reference", "description", "cohorts"],
+            "properties": {
+                "reference": {"type": "string"},
+                "description": {"type": "string"},
+                "cohorts": {"type": "array", "items": {"type": "object"}},
+                "prerequisites": {"type": "array", "items": {"type": "object"}},
+                "next_steps": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+    ]
+}
+COURSE_LIST = {
+    "type": "object",
+    "required": [
+        "total", "page", "per_page", "pages", "results", "facets", "suggestion", "notices",
+    ],
+    "properties": {
+        "total": {"type": "integer", "minimum": 0},
+        "page": {"type": "integer", "minimum": 1},
+        "per_page": {"type": "integer"},
+        "pages": {"type": "integer", "minimum": 1},
+        "sort": {"type": "string"},
+        "results": {"type": "array", "items": {"$ref": "#/components/schemas/CourseSummary"}},
+        "facets": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": FACET_VALUE},
+        },
+        "suggestion": {"type": ["string", "null"]},
+        "corrected_from": {"type": ["string", "null"]},
+        "notices": {"type": "array", "items": {"type": "string"}},
+    },
+}  # fmt: skip
+
+
+def _paths() -> dict[str, Any]:
+    """The two read-only operations: the list (search and browse) and one course."""
+    course_id = {"name": "course_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "/api/v1/courses": {
+            "get": {
+                "summary": "Search and browse published courses",
+                "description": "The same parameters as the /courses page. Unknown or odd "
+                "filter values are ignored and reported in `notices`.",
+                "parameters": COURSE_LIST_PARAMETERS,
+                "responses": {
+                    "200": _json("A page of results with facet counts.", "CourseList"),
+                    "404": NOT_FOUND,
+                },
+            }
+        },
+        "/api/v1/courses/{course_id}": {
+            "get": {
+                "summary": "One published course, with its upcoming cohorts",
+                "parameters": [course_id],
+                "responses": {"200": _json("The course.", "Course"), "404": NOT_FOUND},
+            }
+        },
+    }
+
+
 def openapi_document() -> dict[str, Any]:
     """Return the OpenAPI document for ``/api/v1``."""
-    not_found = {
-        "description": "No such course or page of results.",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    }
     return {
         "openapi": "3.1.0",
         "info": {
@@ -91,119 +178,13 @@ def openapi_document() -> dict[str, Any]:
             "escalator. Read only; no authentication.",
         },
         "servers": [{"url": "/"}],
-        "paths": {
-            "/api/v1/courses": {
-                "get": {
-                    "summary": "Search and browse published courses",
-                    "description": "The same parameters as the /courses page. Unknown or odd "
-                    "filter values are ignored and reported in `notices`.",
-                    "parameters": [
-                        _string_param("q", "Words to search for.", maxLength=5000),
-                        _string_param("step", "Escalator step slug, e.g. awareness."),
-                        _string_param("sector", "Sector slug."),
-                        _string_param("profession", "Profession slug."),
-                        _string_param("mode", "Delivery mode slug."),
-                        _string_param("region", "Region slug."),
-                        _string_param("programme", "Programme slug."),
-                        _string_param("provider", "Provider slug."),
-                        _string_param("free", "1 for free courses only."),
-                        _string_param("weeks", "Starting within this many weeks (1 to 520)."),
-                        _string_param("sort", "One of: " + ", ".join(SORTS) + "."),
-                        _string_param(
-                            "per_page",
-                            "Results per page: " + ", ".join(map(str, PER_PAGE_CHOICES)) + ".",
-                        ),
-                        _string_param("page", "Page number, from 1."),
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "A page of results with facet counts.",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/CourseList"}
-                                }
-                            },
-                        },
-                        "404": not_found,
-                    },
-                }
-            },
-            "/api/v1/courses/{course_id}": {
-                "get": {
-                    "summary": "One published course, with its upcoming cohorts",
-                    "parameters": [
-                        {
-                            "name": "course_id",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "integer"},
-                        }
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "The course.",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/Course"}
-                                }
-                            },
-                        },
-                        "404": not_found,
-                    },
-                }
-            },
-        },
+        "paths": _paths(),
         "components": {
             "schemas": {
                 "Error": ERROR,
                 "CourseSummary": COURSE_SUMMARY,
-                "Course": {
-                    "allOf": [
-                        {"$ref": "#/components/schemas/CourseSummary"},
-                        {
-                            "type": "object",
-                            "required": ["reference", "description", "cohorts"],
-                            "properties": {
-                                "reference": {"type": "string"},
-                                "description": {"type": "string"},
-                                "cohorts": {"type": "array", "items": {"type": "object"}},
-                                "prerequisites": {"type": "array", "items": {"type": "object"}},
-                                "next_steps": {"type": "array", "items": {"type": "object"}},
-                            },
-                        },
-                    ]
-                },
-                "CourseList": {
-                    "type": "object",
-                    "required": [
-                        "total",
-                        "page",
-                        "per_page",
-                        "pages",
-                        "results",
-                        "facets",
-                        "suggestion",
-                        "notices",
-                    ],  # fmt: skip
-                    "properties": {
-                        "total": {"type": "integer", "minimum": 0},
-                        "page": {"type": "integer", "minimum": 1},
-                        "per_page": {"type": "integer"},
-                        "pages": {"type": "integer", "minimum": 1},
-                        "sort": {"type": "string"},
-                        "results": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/CourseSummary"},
-                        },
-                        "facets": {
-                            "type": "object",
-                            "additionalProperties": {"type": "array", "items": FACET_VALUE},
-                        },
-                        "suggestion": {"type": ["string", "null"]},
-                        "corrected_from": {"type": ["string", "null"]},
-                        "notices": {"type": "array", "items": {"type": "string"}},
-                    },
-                },
+                "Course": COURSE,
+                "CourseList": COURSE_LIST,
             }
         },
     }

@@ -34,6 +34,24 @@ def escalator():
     if wanted and sector is None:
         notice = f"The sector “{wanted[:40]}” is not one we know; showing every sector."
 
+    courses = escalator_courses(sector)
+    steps = db.session.scalars(select(Step).order_by(Step.number.desc())).all()
+    shown = {course.id for course in courses}
+    by_step = {step.id: [c for c in courses if c.step_id == step.id] for step in steps}
+    return render_template(
+        "main/escalator.html",
+        steps=steps,
+        by_step=by_step,
+        sectors=sectors,
+        sector=sector,
+        shown=shown,
+        notice=notice,
+    )
+
+
+def escalator_courses(sector: Sector | None) -> list[Course]:
+    """Public courses by title, for one sector (with those open to every sector) or all, with
+    their provider and the links of the escalator graph loaded in a fixed number of queries."""
     statement = (
         select(Course)
         .where(is_public())
@@ -48,16 +66,4 @@ def escalator():
         tagged = select(course_sectors.c.course_id).where(course_sectors.c.sector_id == sector.id)
         any_tag = select(course_sectors.c.course_id)
         statement = statement.where(or_(Course.id.in_(tagged), Course.id.not_in(any_tag)))
-    courses = db.session.scalars(statement).all()
-    steps = db.session.scalars(select(Step).order_by(Step.number.desc())).all()
-    shown = {course.id for course in courses}
-    by_step = {step.id: [c for c in courses if c.step_id == step.id] for step in steps}
-    return render_template(
-        "main/escalator.html",
-        steps=steps,
-        by_step=by_step,
-        sectors=sectors,
-        sector=sector,
-        shown=shown,
-        notice=notice,
-    )
+    return list(db.session.scalars(statement).all())

@@ -82,49 +82,14 @@ def build_clr(user: User) -> dict:
             credential = openbadges.issue(user, entry)
         badges.append(credential.signed)
     keyring = keys.keys_by_id()
-    badges = [jws.read_trusted(token, keyring) for token in badges]
-    associations = []
-    learnt = list(courses.values())
-    by_step: dict[int, list[Course]] = {}
-    for course in learnt:
-        by_step.setdefault(course.step.number, []).append(course)
-    pairs: set[tuple[str, str, str]] = set()
-    for course in learnt:
-        source = absolute("catalogue.course_detail", slug=course.slug)
-        for later in by_step.get(course.step.number + 1, []):
-            pairs.add(("precedes", source, absolute("catalogue.course_detail", slug=later.slug)))
-        for required in course.prerequisites:
-            if required.id in courses:
-                target = absolute("catalogue.course_detail", slug=required.slug)
-                pairs.add(("precedes", target, source))
-        for module in course.programme_modules:
-            programme = module.programme
-            programme_id = absolute("catalogue.programme_detail", slug=programme.slug)
-            achievements.setdefault(
-                programme_id,
-                {
-                    "id": programme_id,
-                    "type": ["Achievement"],
-                    "achievementType": "ext:Programme",
-                    "name": programme.name,
-                    "description": programme.description or f"The {programme.name} programme.",
-                    "criteria": {
-                        "narrative": f"Complete the {len(programme.modules)} modules of "
-                        f"{programme.name}; each module is a course of its own."
-                    },
-                },
-            )
-            pairs.add(("isPartOf", source, programme_id))
-    for kind, source, target in sorted(pairs):
-        associations.append(
-            {"type": "Association", "associationType": kind, "sourceId": source, "targetId": target}
-        )
     subject = {
         "type": ["ClrSubject"],
         "identifier": openbadges.identifiers(user, uuid.uuid4().hex[:16]),
-        "achievement": list(achievements.values()),
-        "verifiableCredential": badges,
+        "achievement": [],
+        "verifiableCredential": [jws.read_trusted(token, keyring) for token in badges],
     }
+    associations = _associations(courses, achievements)
+    subject["achievement"] = list(achievements.values())
     if associations:
         subject["association"] = associations
     return {
@@ -140,6 +105,48 @@ def build_clr(user: User) -> dict:
         "validFrom": openbadges.iso(utcnow()),
         "credentialSubject": subject,
         "credentialSchema": [{"id": CLR_SCHEMA, "type": openbadges.SCHEMA_VALIDATOR}],
+    }
+
+
+def _associations(courses: dict[int, Course], achievements: dict[str, dict]) -> list[dict]:
+    """How the learnt courses relate: a step precedes the next, a prerequisite precedes what
+    needs it, a module is part of its programme (whose achievement is added to ``achievements``).
+    Sorted, so the same record always reads the same."""
+    by_step: dict[int, list[Course]] = {}
+    for course in courses.values():
+        by_step.setdefault(course.step.number, []).append(course)
+    pairs: set[tuple[str, str, str]] = set()
+    for course in courses.values():
+        source = absolute("catalogue.course_detail", slug=course.slug)
+        for later in by_step.get(course.step.number + 1, []):
+            pairs.add(("precedes", source, absolute("catalogue.course_detail", slug=later.slug)))
+        for required in course.prerequisites:
+            if required.id in courses:
+                target = absolute("catalogue.course_detail", slug=required.slug)
+                pairs.add(("precedes", target, source))
+        for module in course.programme_modules:
+            programme_id = absolute("catalogue.programme_detail", slug=module.programme.slug)
+            achievements.setdefault(programme_id, _programme_achievement(module.programme))
+            pairs.add(("isPartOf", source, programme_id))
+    return [
+        {"type": "Association", "associationType": kind, "sourceId": source, "targetId": target}
+        for kind, source, target in sorted(pairs)
+    ]
+
+
+def _programme_achievement(programme) -> dict:
+    """The Achievement a programme stands for in the record."""
+    programme_id = absolute("catalogue.programme_detail", slug=programme.slug)
+    return {
+        "id": programme_id,
+        "type": ["Achievement"],
+        "achievementType": "ext:Programme",
+        "name": programme.name,
+        "description": programme.description or f"The {programme.name} programme.",
+        "criteria": {
+            "narrative": f"Complete the {len(programme.modules)} modules of "
+            f"{programme.name}; each module is a course of its own."
+        },
     }
 
 
