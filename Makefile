@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run run-prod test lint format seed clean bench bench-import bench-pdf bench-evidence load load-enrol scan scan-install scan-selftest
+.PHONY: install run run-prod test lint format seed clean bench relevance bench-import bench-pdf bench-evidence load load-enrol scan scan-install scan-selftest
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ test: install lint
 ## Search benchmark: Whoosh against a minimal FTS5 baseline at 1k, 10k and 100k courses
 bench: install
 	$(BIN)/python bench/search_bench.py $(BENCH_ARGS)
+
+## Relevance: the judged queries (bench/relevance_judgments.yaml) through a fresh install's real
+## import and /api/v1/courses, with plain Whoosh BM25F and SQLite FTS5 on the same rows
+relevance: install
+	$(BIN)/python bench/relevance.py $(RELEVANCE_ARGS)
 
 ## CSV import benchmark: 10,000 rows through the provider's upload screen
 bench-import: install

@@ -54,6 +54,7 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("ops.healthz", "GET"): ("/healthz", same(503)),
     ("static", "GET"): ("/static/css/site.css", OPEN),
     ("catalogue.course_list", "GET"): ("/courses", OPEN),
+    ("search.help", "GET"): ("/search-help", OPEN),
     ("catalogue.course_detail", "GET"): ("/courses/{course}", OPEN),
     ("catalogue.course_feed", "GET"): ("/courses/feed.atom", OPEN),
     ("catalogue.programme_list", "GET"): ("/programmes", OPEN),

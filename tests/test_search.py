@@ -136,8 +136,18 @@ def test_typo_offers_a_suggestion_and_shows_its_results(client, catalogue):
 
 
 def test_suggestion_offered_beside_results(client, catalogue):
-    html = client.get("/courses", query_string={"q": "prison psycology"}).get_data(as_text=True)
-    assert "Did you mean" in html and "prison psychology" in html
+    # "prison" alone finds courses, so they are shown, and the fix is offered beside them
+    response = client.get("/courses", query_string={"q": "prison OR psycology"})
+    html = response.get_data(as_text=True)
+    assert "Did you mean" in html and "prison OR psychology" in html
+    assert "Introduction to psychology for prison officers" in titles(response)
+
+
+def test_a_typo_that_finds_nothing_is_fixed_when_the_fix_is_one_letter(client, catalogue):
+    response = client.get("/courses", query_string={"q": "prison psycology"})
+    html = response.get_data(as_text=True)
+    assert "No courses matched “prison psycology”" in html and "prison psychology" in html
+    assert titles(response)[0] == "Introduction to psychology for prison officers"
 
 
 def test_honest_empty_result(client, catalogue):
@@ -180,13 +190,13 @@ def test_highlights_mark_matches_and_escape_everything(client, indexed, make_cou
         "<script>alert(1)</script> Boundaries course",
         summary='Learn about boundaries & limits <img src=x onerror="alert(2)">',
     )
-    html = client.get("/courses", query_string={"q": "boundaries <b>bold</b>"}).get_data(
+    html = client.get("/courses", query_string={"q": "boundaries <b>course</b>"}).get_data(
         as_text=True
     )
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;" in html
     assert '<mark class="hit t0">Boundaries</mark>' in html
-    assert "<b>bold</b>" not in html
+    assert "<b>course</b>" not in html
 
 
 ODD_QUERIES = [

@@ -67,6 +67,33 @@ COURSE_SUMMARY = {
         },
         "next_cohort_start": {"type": ["string", "null"], "format": "date-time"},
         "url": {"type": "string"},
+        "matches_every_word": {"type": "boolean"},
+    },
+}  # fmt: skip
+SEARCH_SUMMARY = {
+    "type": ["object", "null"],
+    "required": ["nothing_fits", "full_matches", "excluded", "not_required", "fewer_words",
+                 "closest_step"],
+    "properties": {
+        "nothing_fits": {"type": "boolean"},
+        "full_matches": {"type": "integer", "minimum": 0},
+        "excluded": {"type": "array", "items": {"type": "string"}},
+        "not_required": {"type": "array", "items": {"type": "string"}},
+        "fewer_words": {"type": ["string", "null"]},
+        "closest_step": {
+            "anyOf": [
+                {
+                    "type": "object",
+                    "required": ["number", "slug", "name"],
+                    "properties": {
+                        "number": {"type": "integer"},
+                        "slug": {"type": "string"},
+                        "name": {"type": "string"},
+                    },
+                },
+                {"type": "null"},
+            ]
+        },
     },
 }  # fmt: skip
 ERROR = {
@@ -136,6 +163,7 @@ COURSE_LIST = {
         },
         "suggestion": {"type": ["string", "null"]},
         "corrected_from": {"type": ["string", "null"]},
+        "search": SEARCH_SUMMARY,
         "notices": {"type": "array", "items": {"type": "string"}},
     },
 }  # fmt: skip
@@ -149,7 +177,12 @@ def _paths() -> dict[str, Any]:
             "get": {
                 "summary": "Search and browse published courses",
                 "description": "The same parameters as the /courses page. Unknown or odd "
-                "filter values are ignored and reported in `notices`.",
+                "filter values are ignored and reported in `notices`. Every word of `q` is "
+                'required; "quotes" keep words together, -word or NOT word leaves courses '
+                "out, OR accepts either side (see /search-help). Courses matching only "
+                "some words follow those matching all, flagged `matches_every_word: false`; "
+                "when nothing fits, `results` is empty and `search` says what comes "
+                "closest.",
                 "parameters": COURSE_LIST_PARAMETERS,
                 "responses": {
                     "200": _json("A page of results with facet counts.", "CourseList"),

@@ -67,6 +67,13 @@ def courses():
         for weeks, count in result.weeks_counts.items()
     ]
     match = result.match
+    partial = result.partial_ids
+    results = []
+    for course in result.courses:
+        item = course_summary(course, result.next_start.get(course.id))
+        if match is not None:
+            item["matches_every_word"] = course.id not in partial
+        results.append(item)
     return jsonify(
         {
             "total": result.total,
@@ -74,16 +81,32 @@ def courses():
             "per_page": filters.per_page,
             "pages": result.pages,
             "sort": filters.sort,
-            "results": [
-                course_summary(course, result.next_start.get(course.id))
-                for course in result.courses
-            ],
+            "results": results,
             "facets": facets,
             "suggestion": match.suggestion if match else None,
             "corrected_from": match.corrected_from if match else None,
+            "search": _search_summary(result) if match else None,
             "notices": result.notices,
         }
     )
+
+
+def _search_summary(result: browsing.BrowseResult) -> dict[str, Any]:
+    """What the words matched: how many courses match every word, what was left out or not
+    required, and when nothing fits, the closest escalator step and a shorter query."""
+    match = result.match
+    assert match is not None
+    step = result.closest_step
+    return {
+        "nothing_fits": match.nothing_fits,
+        "full_matches": match.full_count,
+        "excluded": [unit.text for unit in match.excluded],
+        "not_required": match.optional,
+        "fewer_words": match.fewer_words,
+        "closest_step": (
+            {"number": step.number, "slug": step.slug, "name": step.name} if step else None
+        ),
+    }
 
 
 @bp.get("/courses/<int:course_id>")

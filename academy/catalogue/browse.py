@@ -279,10 +279,20 @@ class BrowseResult:
     highlights: dict[int, tuple[Markup, Markup]] = field(default_factory=dict)
     #: facet counts as computed (term id -> count, "open" for untagged), kept for the cache
     raw_counts: dict[str, dict[Any, int]] = field(default_factory=dict, repr=False)
+    #: when nothing fits the words: the escalator step of the courses that come closest
+    closest_step: Any | None = None
 
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.filters.per_page))
+
+    @property
+    def partial_ids(self) -> frozenset[int]:
+        """Courses among the results that match only some of the words (they follow those
+        matching every word: ``search.match_text``)."""
+        if self.match is None:
+            return frozenset()
+        return frozenset(self.match.ranked_ids[self.match.full_count :])
 
 
 class PageOutOfRange(LookupError):
@@ -398,7 +408,21 @@ def _from_cache(
         highlights={course.id: entry.highlights[course.id] for course in courses
                     if course.id in entry.highlights},
         raw_counts=entry.raw_counts,
+        closest_step=_closest_step(entry.match, snapshot, now),
     )  # fmt: skip
+
+
+def _closest_step(match: TextMatch | None, snapshot: CatalogueSnapshot, now: datetime) -> Any:
+    """When nothing fits the words: the escalator step most of the courses that come closest
+    are on (the lower step on a tie), or ``None``."""
+    if match is None or not match.nothing_fits or not match.near_ids:
+        return None
+    near = snapshot.select(now=now, ranked_ids=match.near_ids, sort="relevance")
+    steps = snapshot.terms_by_id("step")
+    counts = {steps[key]: n for key, n in near.raw_counts["step"].items() if key in steps and n}
+    if not counts:
+        return None
+    return max(counts, key=lambda step: (counts[step], -step.number))
 
 
 def _facets(raw_counts: dict[str, dict[Any, int]], filters: Filters, terms: Terms) -> list[Facet]:
@@ -454,6 +478,7 @@ def _browse(
         if match is not None
         else {},
         raw_counts=selection.raw_counts,
+        closest_step=_closest_step(match, snapshot, now),
     )
 
 

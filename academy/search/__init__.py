@@ -2,6 +2,7 @@
 
 - ``match_text(store, text)``: course ids ranked for some text, with a spelling suggestion.
 - ``highlight(text, terms)``: escaped text with matched words marked.
+- ``/search-help`` (``views.bp``, registered by ``init_app``): the query language for learners.
 - ``indexer.sync / rebuild / prune / status``: keep an index in step with the outbox.
 
 ``init_app`` installs the outbox listener and, after each commit that changed something
@@ -105,6 +106,9 @@ def get_store() -> IndexStore:
 def init_app(app: Flask) -> None:
     if app.config["SEARCH_SYNC"] not in ("inline", "background", "off"):
         raise ValueError("SEARCH_SYNC must be inline, background or off")
+    from academy.search.views import bp
+
+    app.register_blueprint(bp)
     sync = SearchSync(app)
     app.extensions["academy.search"] = sync
     outbox.install()

@@ -1,9 +1,18 @@
-"""Turn what a learner typed into Whoosh queries, without ever interpreting it as syntax.
+"""Turn what a learner typed into the units a search looks for, in a small query language.
 
-The text is split into *units*: a quoted phrase, a run of words that matches a synonym entry, or
-a single word. Each unit becomes an ``Or`` of its alternatives (synonyms and spelling variants)
-across every text field. Nothing the learner types can raise: quotes, operators, ``field:value``,
-``*``, control characters and emoji are just characters, and at most ``MAX_UNITS`` units count.
+The language is the one search engines taught everyone (``templates/catalogue/search_help.html``
+explains it to learners):
+
+- words are all required: ``trauma prison`` finds courses about both;
+- ``"quoted words"`` must appear together, in that order;
+- ``-word``, ``-"a phrase"`` or ``NOT word`` leaves out courses that have it;
+- ``OR`` (in capitals) between two words or phrases accepts either.
+
+Each wanted thing becomes a *unit*: a quoted phrase, a run of words that matches a synonym entry
+(``search/synonyms.txt``), or a single word, with every way of writing it as its alternatives
+(``OR`` joins two units into one). Nothing the learner types can raise: an unbalanced quote is
+ignored, an operator with nothing beside it is dropped, ``field:value``, ``*``, brackets, control
+characters and emoji are just characters, and at most ``MAX_UNITS`` units of each kind count.
 """
 
 from __future__ import annotations
@@ -19,6 +28,9 @@ MAX_QUERY_CHARS = 500
 MAX_UNITS = 8
 SYNONYMS_FILE = Path(__file__).with_name("synonyms.txt")
 _QUOTED = re.compile(r'"([^"]*)"')
+# a quoted phrase (perhaps excluded with a leading "-"), or a run of anything but spaces and quotes
+_PIECE = re.compile(r'(-?)"([^"]*)"|([^\s"]+)')
+_OPERATORS = frozenset({"OR", "AND", "NOT"})
 
 
 def words(text: str) -> list[str]:
@@ -58,31 +70,100 @@ class Unit:
         return None
 
 
+@dataclass(frozen=True)
+class ParsedQuery:
+    """What was asked: units every result must match, and units no result may match."""
+
+    units: list[Unit]
+    excluded: list[Unit]
+
+
 def parse(text: str) -> list[Unit]:
-    """Split ``text`` into units (see the module docstring). Never raises."""
+    """The units a result must match (see ``parse_query``). Never raises."""
+    return parse_query(text).units
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Read ``text`` in the query language of the module docstring. Never raises."""
     text = text[:MAX_QUERY_CHARS]
-    units: list[Unit] = []
+    if text.count('"') % 2:  # an unbalanced quote is ignored: the last one stands alone
+        cut = text.rindex('"')
+        text = text[:cut] + " " + text[cut + 1 :]
+    wanted: list[Unit | str] = []  # units and "OR" markers, in the order typed
+    excluded: list[Unit] = []
+    run: list[str] = []  # plain words waiting to be grouped into synonym units
+    negate_next = False
+
+    def flush() -> None:
+        wanted.extend(_word_units(run))
+        run.clear()
+
+    for match in _PIECE.finditer(text):
+        minus, quoted, raw = match.groups()
+        if quoted is not None:
+            tokens = words(quoted)
+            unit = Unit(quoted.strip(), (tuple(tokens),), phrase=True) if tokens else None
+            negated, negate_next = bool(minus) or negate_next, False
+            flush()
+            if unit is not None and _analysed(unit.alternatives[0]):
+                (excluded if negated else wanted).append(unit)
+            continue
+        if raw in _OPERATORS:
+            flush()
+            if raw == "OR":
+                wanted.append("OR")
+            negate_next = raw == "NOT"
+            continue
+        negated = negate_next or (raw.startswith("-") and len(raw) > 1)
+        negate_next = False
+        tokens = words(raw.lstrip("-+") if negated or raw.startswith("+") else raw)
+        if negated:
+            flush()
+            excluded.extend(unit for unit in _word_units(tokens) if _analysed(unit.alternatives[0]))
+        else:
+            run.extend(tokens)
+    flush()
+    units = _join_alternatives(wanted)
+    return ParsedQuery(units[:MAX_UNITS], excluded[:MAX_UNITS])
+
+
+def _word_units(tokens: list[str]) -> list[Unit]:
+    """Plain words as units: the longest runs found in the synonyms, then single words; words
+    with no indexed form (stop words) are left out."""
     synonyms = load_synonyms()
     longest = max((len(key) for key in synonyms), default=1)
-    for index, part in enumerate(_QUOTED.split(text)):
-        tokens = words(part)
-        if index % 2 == 1:  # inside quotes
-            if tokens:
-                units.append(Unit(part.strip(), (tuple(tokens),), phrase=True))
+    units: list[Unit] = []
+    position = 0
+    while position < len(tokens):
+        for size in range(min(longest, len(tokens) - position), 0, -1):
+            key = tuple(tokens[position : position + size])
+            if key in synonyms:
+                units.append(Unit(" ".join(key), synonyms[key], typed=key))
+                position += size
+                break
+        else:
+            units.append(Unit(tokens[position], ((tokens[position],),)))
+            position += 1
+    return [unit for unit in units if _analysed(unit.alternatives[0])]
+
+
+def _join_alternatives(wanted: list[Unit | str]) -> list[Unit]:
+    """Units with each ``A OR B`` made one unit accepting either (an ``OR`` with no unit on one
+    side is dropped)."""
+    units: list[Unit] = []
+    join = False
+    for item in wanted:
+        if item == "OR":
+            join = bool(units)
             continue
-        position = 0
-        while position < len(tokens):
-            for size in range(min(longest, len(tokens) - position), 0, -1):
-                key = tuple(tokens[position : position + size])
-                if key in synonyms:
-                    units.append(Unit(" ".join(key), synonyms[key], typed=key))
-                    position += size
-                    break
-            else:
-                units.append(Unit(tokens[position], ((tokens[position],),)))
-                position += 1
-    searchable = [unit for unit in units if _analysed(unit.alternatives[0])]
-    return searchable[:MAX_UNITS]
+        assert isinstance(item, Unit)
+        if join:
+            left = units.pop()
+            alternatives = tuple(dict.fromkeys(left.alternatives + item.alternatives))
+            item = Unit(f"{left.text} OR {item.text}", alternatives, typed=left.typed)
+        units.append(item)
+        join = False
+    return units
 
 
 @lru_cache(maxsize=4096)

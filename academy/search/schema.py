@@ -74,7 +74,10 @@ def highlight_analyzer(value: str, chars: bool = False, mode: str = "", **_optio
 
 
 # Raise when the schema or the documents change: an index built with another version rebuilds.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+
+#: a course with no summary is summarised by the start of its description, this long at most
+SUMMARY_FALLBACK_CHARS = 300
 
 # field name -> boost; title above summary above the rest
 TEXT_FIELDS = {"title": 4.0, "summary": 2.0, "provider": 1.5, "taxonomy": 1.2, "body": 1.0}
@@ -89,11 +92,43 @@ def make_schema() -> Schema:
         provider=TEXT(analyzer=analyzer, field_boost=TEXT_FIELDS["provider"]),
         taxonomy=TEXT(analyzer=analyzer, field_boost=TEXT_FIELDS["taxonomy"]),
         body=TEXT(analyzer=analyzer, field_boost=TEXT_FIELDS["body"]),
+        # the words as written (accent-folded, not stemmed) of the title, summary, provider and
+        # taxonomy: spelling suggestions, and the exact forms a search ranks above stemmed ones
         spell=TEXT(analyzer=plain_analyzer(), phrase=False),
+        # each pair of neighbouring indexed words of the title and of the summary, as one term
+        # ("machin_learn"): words next to each other in the query rank higher when next to each
+        # other there, at the cost of a term lookup rather than a phrase search
+        pairs=TEXT(analyzer=pair_analyzer(), phrase=False),
         # the whole title as one term of its indexed words, to find exact-title matches cheaply
         title_exact=ID(),
         published=STORED(),
     )
+
+
+@cache
+def pair_analyzer():
+    """Splits the ``pairs`` field on spaces: its terms are made by ``word_pairs``."""
+    return RegexTokenizer(r"\S+")
+
+
+def word_pairs(text: str) -> list[str]:
+    """Each pair of neighbouring indexed words of ``text`` (stop words dropped), as one term."""
+    terms = [token.text for token in text_analyzer()(text)]
+    return [pair_key(a, b) for a, b in zip(terms, terms[1:], strict=False)]
+
+
+def pair_key(first: str, second: str) -> str:
+    """The ``pairs`` term for two indexed words next to each other."""
+    return f"{first}_{second}"
+
+
+def summary_text(summary: str, description: str) -> str:
+    """What the summary field holds: the summary, or when there is none, the description's
+    first sentences (catalogues imported without summaries still have one to rank on)."""
+    if summary.strip():
+        return summary
+    start = description.strip()[:SUMMARY_FALLBACK_CHARS]
+    return start.rsplit(" ", 1)[0] if len(description.strip()) > SUMMARY_FALLBACK_CHARS else start
 
 
 def exact_key(text: str) -> str:
@@ -120,15 +155,17 @@ def course_document(course: Course) -> dict[str, str]:
         course.credit_level or "",
         *locations,
     ]
+    summary = summary_text(course.summary, course.description)
     return {
         "id": str(course.id),
         "title": course.title,
-        "summary": course.summary,
+        "summary": summary,
         "provider": course.provider.name,
         "taxonomy": " ; ".join(taxonomy),
         "body": "\n".join(part for part in body if part),
         # Suggestions come from the words learners see first: titles, summaries, names.
-        "spell": " ".join([course.title, course.summary, course.provider.name, *taxonomy]),
+        "spell": " ".join([course.title, summary, course.provider.name, *taxonomy]),
+        "pairs": " ".join(word_pairs(course.title) + word_pairs(summary)),
         "title_exact": exact_key(course.title),
         "published": course.published_at.isoformat() if course.published_at else "",
     }

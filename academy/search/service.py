@@ -3,20 +3,47 @@ what is shown (``academy.catalogue.browse`` re-reads them through the visibility
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from markupsafe import Markup, escape
+from rapidfuzz.distance import Levenshtein
 from whoosh import highlight as wh
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from academy.search.query import Unit, _analysed, parse, unit_parts
+from academy.search.query import ParsedQuery, Unit, _analysed, parse_query, unit_parts, words
 from academy.search.ranker import Ranker, ranker_for
-from academy.search.schema import TEXT_FIELDS, highlight_analyzer
+from academy.search.schema import TEXT_FIELDS, highlight_analyzer, pair_key
 from academy.search.spelling import spelling_for
 from academy.search.store import IndexStore
+
+#: fields a learner reads in a list of results; a match only in the body is not enough
+VISIBLE_FIELDS = ("title", "summary", "provider", "taxonomy")
+#: the words as written (``schema.make_schema``: ``spell``) and neighbouring pairs (``pairs``)
+EXACT_FIELD, PAIR_FIELD = "spell", "pairs"
+#: how much a word as typed (or its plural or singular) counts beside its stemmed form, and two
+#: words typed next to each other found next to each other in a title or summary; tuned on the
+#: judged queries of ``bench/relevance_judgments.yaml`` (``make relevance``)
+EXACT_WEIGHT = 2.0
+PAIR_WEIGHT = 1.0
+#: a word found in more than this share of the courses (``course``, ``introduction`` in most
+#: catalogues) is not required when the query has other words; it still counts for ranking
+OPTIONAL_SHARE = 0.2
+#: ... in a catalogue of at least this many courses (in a small one, shares say little)
+OPTIONAL_MIN_COURSES = 200
+#: words that say what kind of thing a course is rather than what it is about: never required
+GENERIC_WORDS = frozenset(
+    "course courses class classes introduction introductory intro basic basics beginner "
+    "beginners fundamental fundamentals essential essentials foundation foundations principle "
+    "principles overview online training skill skills".split()
+)
+#: with fewer full matches than this, courses missing one word follow them, marked as such
+ENOUGH_FULL = 5
+#: whether courses matching every word only in their description may stand alone
+BODY_ONLY_ALONE = True
+#: courses whose step suggests where to look when nothing fits
+NEAR_COUNT = 5
 
 
 @dataclass
@@ -29,6 +56,15 @@ class TextMatch:
     suggestion: str | None = None  # "Did you mean …?"
     corrected_from: str | None = None  # the typed text, when it found nothing and we used the fix
     index_missing: bool = False
+    excluded: list[Unit] = field(default_factory=list)
+    #: when nothing matched every word: the courses matching most of them (for the closest step
+    #: on the escalator, never shown as results) and a shorter query that finds something
+    near_ids: list[int] = field(default_factory=list)
+    fewer_words: str | None = None
+    #: words not required because most courses have them
+    optional: list[str] = field(default_factory=list)
+    #: how many of ``ranked_ids`` (the first) match every required word; the rest match fewer
+    full_count: int = 0
 
     @property
     def terms(self) -> frozenset[str]:
@@ -37,10 +73,10 @@ class TextMatch:
             term for unit in self.units for alt in unit.alternatives for term in _analysed(alt)
         )
 
-
-def _minimum_units(count: int) -> int:
-    """A good match has at least half of the query's units (all of one or two)."""
-    return 1 if count <= 2 else math.ceil(count / 2)
+    @property
+    def nothing_fits(self) -> bool:
+        """Something was asked and no course matches it well."""
+        return not self.ranked_ids and not self.index_missing and bool(self.units)
 
 
 def score_units(ranker: Ranker, units: list[Unit]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -49,37 +85,180 @@ def score_units(ranker: Ranker, units: list[Unit]) -> tuple[np.ndarray, np.ndarr
     and whether it matches any."""
     scores = np.zeros(ranker.doc_count, dtype=np.float64)
     matched = np.zeros(ranker.doc_count, dtype=np.int16)
-    hit = np.zeros(ranker.doc_count, dtype=bool)
     for unit in units:
-        in_unit = np.zeros(ranker.doc_count, dtype=bool)
-        for terms, boost in unit_parts(unit):
-            for name in TEXT_FIELDS:
-                if len(terms) == 1:
-                    docs, part = ranker.term(name, terms[0], boost)
-                else:
-                    docs, part = ranker.phrase(name, terms, boost)
-                scores[docs] += part  # a part's documents are distinct, so no add.at needed
-                in_unit[docs] = True
+        in_unit, _visible = _add_unit(ranker, unit, scores)
         matched += in_unit
-        hit |= in_unit
-    return scores, matched, hit
+    return scores, matched, matched > 0
 
 
-def _rank(searcher: Searcher, units: list[Unit]) -> list[int]:
-    """Course ids best first: most units matched, then an exact title, then the BM25F score
-    (see ``score_units``), then index order.
-    Only documents matching at least ``_minimum_units`` units are kept."""
+def _add_unit(ranker: Ranker, unit: Unit, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add ``unit``'s BM25F score to ``scores``; return where it matches, and where it matches in
+    a field a learner sees (``VISIBLE_FIELDS``)."""
+    in_unit = np.zeros(ranker.doc_count, dtype=bool)
+    visible = np.zeros(ranker.doc_count, dtype=bool)
+    for terms, boost in unit_parts(unit):
+        for name in TEXT_FIELDS:
+            if len(terms) == 1:
+                docs, part = ranker.term(name, terms[0], boost)
+            else:
+                docs, part = ranker.phrase(name, terms, boost)
+            scores[docs] += part  # a part's documents are distinct, so no add.at needed
+            in_unit[docs] = True
+            if name in VISIBLE_FIELDS:
+                visible[docs] = True
+    return in_unit, visible
+
+
+def _word_forms(word: str) -> set[str]:
+    """``word`` and its plural or singular, spelt simply: the forms that count as exact."""
+    forms = {word, word + "s", word + "es"}
+    if word.endswith("ies") and len(word) > 4:
+        forms.add(word[:-3] + "y")
+    elif word.endswith("es") and len(word) > 3:
+        forms.update((word[:-1], word[:-2]))
+    elif word.endswith("s") and len(word) > 3:
+        forms.add(word[:-1])
+    if word.endswith("y") and len(word) > 2:
+        forms.add(word[:-1] + "ies")
+    return forms
+
+
+def _exact(ranker: Ranker, unit: Unit) -> tuple[np.ndarray, np.ndarray]:
+    """Score of ``unit``'s words as the learner wrote them (or their plural or singular) in the
+    visible text, and where they are all found so. A synonym stands in for what was typed, so
+    only what was typed counts here."""
+    scores = np.zeros(ranker.doc_count, dtype=np.float64)
+    every = np.ones(ranker.doc_count, dtype=bool)
+    typed = unit.typed or unit.alternatives[0]
+    meaningful = [word for word in typed if _analysed((word,))]
+    for word in meaningful:
+        has = np.zeros(ranker.doc_count, dtype=bool)
+        for form in _word_forms(word):
+            docs, part = ranker.term(EXACT_FIELD, form)
+            scores[docs] += part
+            has[docs] = True
+        every &= has
+    return scores, every if meaningful else np.zeros(ranker.doc_count, dtype=bool)
+
+
+def _pairs(ranker: Ranker, units: list[Unit]) -> np.ndarray:
+    """Score of neighbouring units found next to each other in a title or summary."""
+    scores = np.zeros(ranker.doc_count, dtype=np.float64)
+    for left, right in zip(units, units[1:], strict=False):
+        if left.phrase or right.phrase:
+            continue  # a phrase's own words are already held together
+        first, second = (
+            _analysed(left.typed or left.alternatives[0]),
+            _analysed(right.typed or right.alternatives[0]),
+        )
+        if first and second:
+            docs, part = ranker.term(PAIR_FIELD, pair_key(first[-1], second[0]))
+            scores[docs] += part
+    return scores
+
+
+@dataclass
+class _Ranked:
+    ids: list[int]
+    near_ids: list[int]
+    fewer_words: str | None
+    optional: list[str]
+    full_count: int = 0
+
+
+def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
+    """Course ids best first: the courses matching every required unit of ``query``, at least
+    one of them in a visible field, and no excluded unit (*full* matches); with fewer than
+    ``ENOUGH_FULL`` of them, the courses matching every unit only in the description, then those
+    missing one unit, follow. Within each group an exact title comes first, then the score:
+    BM25F over the stemmed fields, words as typed (``EXACT_WEIGHT``) and neighbouring words
+    kept together (``PAIR_WEIGHT``). A unit most courses match (``OPTIONAL_SHARE``), or a
+    generic word (``GENERIC_WORDS``), is not required when others are."""
+    units = query.units
     if not units or searcher.doc_count() == 0:
-        return []
+        return _Ranked([], [], None, [])
     ranker = ranker_for(searcher)
-    scores, matched, _hit = score_units(ranker, units)
-    candidates = np.flatnonzero(matched >= _minimum_units(len(units)))
-    if not len(candidates):
-        return []
-    exact = np.zeros(len(scores), dtype=bool)
+    count = ranker.doc_count
+    scores = np.zeros(count, dtype=np.float64)
+    visible_units = np.zeros(count, dtype=np.int16)
+    masks = []
+    for unit in units:
+        in_unit, visible = _add_unit(ranker, unit, scores)
+        exact_scores, exact_found = _exact(ranker, unit)
+        scores += EXACT_WEIGHT * exact_scores
+        if unit.single_word is not None:  # a phrase's words must also be together
+            visible |= exact_found
+            in_unit |= exact_found
+        visible_units += visible
+        masks.append(in_unit)
+    scores += PAIR_WEIGHT * _pairs(ranker, units)
+    live = max(searcher.doc_count(), 1)
+    common = OPTIONAL_SHARE if live >= OPTIONAL_MIN_COURSES else 1.0
+    required = [
+        i
+        for i, (unit, mask) in enumerate(zip(units, masks, strict=True))
+        if mask.sum() / live <= common and unit.single_word not in GENERIC_WORDS
+    ] or list(range(len(units)))
+    allowed = np.ones(count, dtype=bool)
+    for unit in query.excluded:
+        in_excluded, _visible = _add_unit(ranker, unit, np.zeros(count, dtype=np.float64))
+        allowed &= ~in_excluded
+    matched = np.zeros(count, dtype=np.int16)
+    for index in required:
+        matched += masks[index]
+    every = allowed & (matched == len(required))
+    full = every & (visible_units > 0)
+    optional = [units[i].text for i in range(len(units)) if i not in required]
+    exact = np.zeros(count, dtype=bool)
     exact[list(_exact_titles(searcher, units))] = True
-    order = np.lexsort((candidates, -scores[candidates], ~exact[candidates], -matched[candidates]))
-    return ranker.course_ids[candidates[order]].tolist()
+
+    def ordered(mask: np.ndarray) -> list[int]:
+        found = np.flatnonzero(mask)
+        order = np.lexsort((found, -scores[found], ~exact[found]))
+        return ranker.course_ids[found[order]].tolist()
+
+    ids = ordered(full)
+    full_count = len(ids)
+    if full_count < ENOUGH_FULL and (full_count or BODY_ONLY_ALONE):
+        ids += ordered(every & ~full)
+        if ids and len(required) >= 2:
+            ids += ordered(allowed & (visible_units > 0) & (matched == len(required) - 1))
+    if ids:
+        return _Ranked(ids, [], None, optional, full_count)
+    visible_any = allowed & (visible_units > 0)
+    return _Ranked([], *_nearly(ranker, query, masks, required, visible_any, scores), optional)
+
+
+def _nearly(
+    ranker: Ranker,
+    query: ParsedQuery,
+    masks: list[np.ndarray],
+    required: list[int],
+    allowed: np.ndarray,
+    scores: np.ndarray,
+) -> tuple[list[int], str | None]:
+    """When no course matches every required unit: the courses matching most of them (best
+    first), and the query without the one unit whose absence leaves the most courses."""
+    matched = np.zeros(ranker.doc_count, dtype=np.int16)
+    for index in required:
+        matched += masks[index]
+    near = np.flatnonzero(allowed & (matched > 0))
+    order = np.lexsort((near, -scores[near], -matched[near]))[:NEAR_COUNT]
+    near_ids = ranker.course_ids[near[order]].tolist()
+    fewer = None
+    if len(required) >= 2:
+        best = 0
+        for dropped in required:
+            kept = allowed.copy()
+            for index in required:
+                if index != dropped:
+                    kept &= masks[index]
+            found = int(kept.sum())
+            if found > best:
+                best = found
+                rest = [unit for i, unit in enumerate(query.units) if i != dropped]
+                fewer = " ".join(f'"{u.text}"' if u.phrase else u.text for u in rest)
+    return near_ids, fewer
 
 
 def _exact_titles(searcher: Searcher, units: list[Unit]) -> set[int]:
@@ -91,24 +270,27 @@ def _exact_titles(searcher: Searcher, units: list[Unit]) -> set[int]:
 
 
 def _suggest(searcher: Searcher, text: str, units: list[Unit]) -> str | None:
+    """``text`` with each word the index has never shown a learner replaced by the closest word
+    it has (``spelling``), or ``None`` when there is nothing to fix. Only words as typed are
+    checked: a plain word, or either side of an ``OR``; never a phrase or a synonym."""
     corrected = text
     changed = False
     for unit in units:
-        word = unit.single_word
-        if word is None or searcher.doc_frequency("spell", word) > 0:
+        if unit.phrase or unit.typed:
             continue
-        vocabulary = spelling_for(ranker_for(searcher))
-        option = vocabulary.suggest(word, searcher)
-        if option and option != word:
-            corrected = _replace_word(corrected, unit.text, option)
-            changed = True
+        for alternative in unit.alternatives:
+            if len(alternative) != 1 or searcher.doc_frequency("spell", alternative[0]) > 0:
+                continue
+            word = alternative[0]
+            option = spelling_for(ranker_for(searcher)).suggest(word, searcher)
+            if option and option != word:
+                corrected = _replace_word(corrected, word, option)
+                changed = True
     return corrected if changed else None
 
 
 def _replace_word(text: str, word: str, replacement: str) -> str:
     """Replace ``word`` (already folded to lower case without accents) in ``text``."""
-    from academy.search.query import words
-
     out, done = [], False
     for token in text.split():
         if not done and words(token) == [word]:
@@ -120,22 +302,52 @@ def _replace_word(text: str, word: str, replacement: str) -> str:
 
 
 def match_text(store: IndexStore, text: str) -> TextMatch:
-    """Rank the indexed courses against ``text``; suggest a spelling; fall back to it when the
-    typed text finds nothing. Never raises for any text."""
+    """Rank the indexed courses against ``text`` (see ``query`` for the language); suggest a
+    spelling; when the typed text finds nothing and the suggestion is a near-certain fix of a
+    typo (``_confident``), show the suggestion's results. Never raises for any text."""
     searcher = store.searcher()
     if searcher is None:
         return TextMatch(query=text, ranked_ids=[], index_missing=True)
-    units = parse(text)
-    ranked = _rank(searcher, units)
-    suggestion = _suggest(searcher, text, units)
-    if not ranked and suggestion:
-        corrected_units = parse(suggestion)
-        corrected = _rank(searcher, corrected_units)
-        if corrected:
+    query = parse_query(text)
+    ranked = _rank(searcher, query)
+    suggestion = _suggest(searcher, text, query.units)
+    if not ranked.ids and suggestion and _confident(text, suggestion):
+        corrected_query = parse_query(suggestion)
+        corrected = _rank(searcher, corrected_query)
+        if corrected.ids:
             return TextMatch(
-                suggestion, corrected, corrected_units, suggestion, corrected_from=text
+                suggestion,
+                corrected.ids,
+                corrected_query.units,
+                suggestion,
+                corrected_from=text,
+                excluded=corrected_query.excluded,
+                optional=corrected.optional,
+                full_count=corrected.full_count,
             )
-    return TextMatch(text, ranked, units, suggestion)
+    return TextMatch(
+        text,
+        ranked.ids,
+        query.units,
+        suggestion,
+        excluded=query.excluded,
+        near_ids=ranked.near_ids,
+        fewer_words=ranked.fewer_words,
+        optional=ranked.optional,
+        full_count=ranked.full_count,
+    )
+
+
+def _confident(typed: str, suggestion: str) -> bool:
+    """Whether ``suggestion`` differs from ``typed`` only by one-letter slips in words of five
+    letters or more: a typo fixed, not another word put in place of one the index lacks."""
+    before, after = words(typed), words(suggestion)
+    if len(before) != len(after):
+        return False
+    for old, new in zip(before, after, strict=True):
+        if old != new and (len(old) < 5 or Levenshtein.distance(old, new) > 1):
+            return False
+    return True
 
 
 def highlight(text: str, terms: frozenset[str], whole: bool = False) -> Markup:
