@@ -51,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         accounts,
         cli,
         enrolment,
+        erasure,
         errors,
         formatting,
         mail,
@@ -83,6 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(portfolio_exports_bp)
     app.register_blueprint(credentials_bp)
     app.register_blueprint(portfolio_bp)
+    erasure.init_app(app)
     search.init_app(app)
     accounts.init_app(app)
     enrolment.init_app(app)
