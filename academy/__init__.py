@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask
 
 from academy import config as settings
+from academy import params
 from academy.extensions import csrf, db, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,11 +47,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    params.init_app(app)  # before any blueprint: ids and path values are parsed in one place
 
     from academy import (
         accounts,
         cli,
         enrolment,
+        erasure,
         errors,
         formatting,
         mail,
@@ -83,6 +86,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(portfolio_exports_bp)
     app.register_blueprint(credentials_bp)
     app.register_blueprint(portfolio_bp)
+    erasure.init_app(app)
     search.init_app(app)
     accounts.init_app(app)
     enrolment.init_app(app)

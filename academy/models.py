@@ -2,8 +2,8 @@
 
 from academy.accounts.models import (  # noqa: F401
     AuthSession,
+    EmailToken,
     LoginAttempt,
-    PasswordReset,
     ProviderMembership,
     User,
 )

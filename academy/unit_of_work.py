@@ -10,6 +10,8 @@ refuses the change, raise a :class:`DomainError` whose message is fit to show th
 * A view that wants to show a refusal next to its form, with what was typed kept, wraps the
   service call in :func:`attempt`: the ``DomainError`` is caught, the session rolled back and the
   message attached to the form (and to the returned :class:`Outcome`).
+* A refusal that must leave a trace (a failed log-in is counted; a new confirmation link is
+  mailed) calls :func:`keep_work`: that request's work is committed although it answers 4xx.
 * A ``DomainError`` that no view caught is rolled back here and shown as a 422 page with the
   message and a link back, so a refusal never becomes a 500.
 
@@ -22,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 from flask_wtf import FlaskForm
 
 from academy.extensions import db
@@ -70,9 +72,18 @@ def attempt(form: FlaskForm | None = None) -> Iterator[Outcome]:
             form.form_errors.append(error.message)
 
 
+def keep_work() -> None:
+    """Commit this request's work even though its response will be an error (4xx).
+
+    For a refusal that must leave a trace, such as a counted failed log-in. Call it after the
+    refusal was caught without :func:`attempt` (which rolls back).
+    """
+    g.unit_of_work_keep = True
+
+
 def _finish(response: Response) -> Response:
-    """Commit a successful request's work once; roll back anything else."""
-    if response.status_code < 400:
+    """Commit a successful request's work once (or a kept refusal's); roll back anything else."""
+    if response.status_code < 400 or g.pop("unit_of_work_keep", False):
         db.session.commit()
     else:
         db.session.rollback()
@@ -81,6 +92,7 @@ def _finish(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Install the commit-once hook and the fallback page for an uncaught :class:`DomainError`."""
+    app.before_request(lambda: g.pop("unit_of_work_keep", None))
     app.after_request(_finish)
 
     @app.errorhandler(DomainError)

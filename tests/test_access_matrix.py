@@ -217,8 +217,8 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
         OPEN,
     ),
     # Deleting one's account: the empty probe form is refused (no password, no tick).
-    ("accounts.delete_account", "GET"): ("/account/delete", LOGGED_IN),
-    ("accounts.delete_account", "POST"): ("/account/delete", users(302, 422)),
+    ("erasure.delete_account", "GET"): ("/account/delete", LOGGED_IN),
+    ("erasure.delete_account", "POST"): ("/account/delete", users(302, 422)),
     # Portfolio exports (each learner downloads their own) and credentials.
     ("portfolio_exports.exports", "GET"): ("/portfolio/export", LOGGED_IN),
     ("portfolio_exports.pdf", "GET"): ("/portfolio/export.pdf", LOGGED_IN),

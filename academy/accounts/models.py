@@ -1,4 +1,4 @@
-"""People: accounts, their server-side sessions, provider memberships, login attempts, reset links.
+"""People: accounts, server-side sessions, provider memberships, login attempts, emailed links.
 
 A learner's record belongs to the learner, not an employer: employer and regulator are optional
 profile fields, and nothing here depends on them.
@@ -136,14 +136,29 @@ class LoginAttempt(db.Model):
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PasswordReset(db.Model):
-    """An emailed reset link: it expires at ``expires_at`` and works once (``used_at``)."""
+class EmailToken(db.Model):
+    """A link sent by mail: confirm an address, reset a password, or move to a new address.
 
-    __tablename__ = "password_resets"
+    Only the SHA-256 of the random token is stored. A token works once (``used_at`` is set by a
+    conditional update, so two simultaneous uses cannot both succeed), until ``expires_at``, and
+    only while the account is in the state it was issued for: ``bound_to`` is a fingerprint of
+    the account's address and password hash (``accounts.tokens.account_state``), so a reset link
+    dies when the password changes by any route, and a confirmation link when its owner registers
+    again.
+    """
+
+    __tablename__ = "email_tokens"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('confirm', 'reset', 'change_email')", name="purpose_valid"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    bound_to: Mapped[str] = mapped_column(String(64))
+    #: the address a ``change_email`` link moves the account to ("" for the other purposes)
+    new_email: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

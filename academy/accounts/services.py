@@ -1,8 +1,10 @@
 """Account operations. Each changes rows and flushes; the caller commits once.
 
-None of them reveals whether an email address has an account: registering a known address or
-asking to reset an unknown one ends with the same message to the person at the screen, and only
-the mailbox owner learns more.
+None of them reveals whether an email address has an account, by what it says or by how long it
+takes: registering, logging in and asking for a reset do the same work for a known and an
+unknown address (the password is always hashed or verified, a mail is always queued), and only
+the mailbox owner learns more. Emailed links are :mod:`academy.accounts.tokens`: stored as a
+hash, single-use, expiring and bound to the account state they were issued for.
 """
 
 from __future__ import annotations
@@ -13,10 +15,18 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
-from academy.accounts.models import AuthSession, LoginAttempt, PasswordReset, User
+from academy.accounts import tokens
+from academy.accounts.errors import (  # noqa: F401  (the errors are part of this module's face)
+    AccountError,
+    EmailNotConfirmed,
+    InvalidCredentials,
+    InvalidToken,
+    LoginThrottled,
+    WrongPassword,
+)
+from academy.accounts.models import AuthSession, EmailToken, LoginAttempt, User
 from academy.accounts.passwords import (
     hash_password,
     needs_rehash,
@@ -27,40 +37,35 @@ from academy.accounts.security import end_other_sessions, session_cutoff, token_
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.mail import outbox
-from academy.unit_of_work import DomainError
 from academy.urls import absolute
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
+
+CONFIRM_MESSAGES = {
+    "unknown": "That link is not valid. Check you copied all of it, or register again.",
+    "used": "That link has already been used, so your address is confirmed. Log in to carry on.",
+    "expired": "That link has expired. Register again to get a new one.",
+    "outdated": "That link has been replaced by a newer one. Use the latest email.",
+}
+RESET_MESSAGES = {
+    "unknown": "That reset link is not valid. Ask for a new one below.",
+    "used": "That reset link has already been used. Ask for a new one below.",
+    "expired": "That reset link has expired. Ask for a new one below.",
+    "outdated": "That reset link no longer works: your password has changed since it was sent. "
+    "Ask for a new one below.",
+}
+EMAIL_CHANGE_MESSAGES = {
+    "unknown": "That link is not valid. Check you copied all of it, or ask again.",
+    "used": "That link has already been used.",
+    "expired": "That link has expired. Ask again.",
+    "outdated": "That link is out of date: your account has changed since it was sent. Ask again.",
+}
 
 
 @cache
 def _dummy_hash() -> str:
     """Verifying against this when the address is unknown takes as long as a real check."""
     return hash_password("not-a-real-password-for-timing")
-
-
-class AccountError(DomainError):
-    """A refusal with a message fit to show the person who asked."""
-
-
-class LoginThrottled(AccountError):
-    pass
-
-
-class InvalidCredentials(AccountError):
-    pass
-
-
-class EmailNotConfirmed(AccountError):
-    pass
-
-
-class InvalidToken(AccountError):
-    pass
-
-
-class WrongPassword(AccountError):
-    pass
 
 
 def normalise_email(email: str) -> str:
@@ -71,75 +76,72 @@ def find_user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    """Signs with ``SECRET_KEY`` and still accepts links signed with a key in
-    ``SECRET_KEY_FALLBACKS`` (itsdangerous takes the newest key last), so rotating the key does
-    not break the confirmation links already sent."""
-    keys = [*current_app.config.get("SECRET_KEY_FALLBACKS", []), current_app.config["SECRET_KEY"]]
-    return URLSafeTimedSerializer(keys, salt=f"accounts.{purpose}")
-
-
 def _external(endpoint: str, **values) -> str:
+    values = {key: value for key, value in values.items() if value is not None}
     return absolute(endpoint, **values)
 
 
-def register(name: str, email: str, password: str) -> None:
+def register(name: str, email: str, password: str, next_path: str | None = None) -> None:
     """Start a registration; the account works once its owner follows the emailed link.
 
     A new address gets an account (unconfirmed) and a confirmation link. A confirmed address
     gets a note that someone tried to register it. An unconfirmed one takes the new name and
-    password and a new link, which makes any earlier link useless.
+    password and a new link, which makes any earlier link useless. The password is hashed in
+    every case, so the answer takes as long whether or not the address has an account.
+    ``next_path`` (a path on this site) is where the links lead after logging in.
     :raise AccountError: if the password breaks the rules.
     """
     email = normalise_email(email)
     problem = password_problem(password, email=email, name=name)
     if problem:
         raise AccountError(problem)
+    password_hash = hash_password(password)
     user = find_user(email)
     if user is not None and user.is_confirmed:
         outbox.queue(
-            user.email, "already_registered", user=user, login_url=_external("accounts.login")
+            user.email,
+            "already_registered",
+            user=user,
+            login_url=_external("accounts.login", next=next_path),
         )
         return
     if user is None:
         user = User(email=email, name=name, calendar_token=secrets.token_urlsafe(24))
         db.session.add(user)
     user.name = name
-    user.password_hash = hash_password(password)
+    user.password_hash = password_hash
     user.password_changed_at = utcnow()
     db.session.flush()
-    send_confirmation(user)
+    send_confirmation(user, next_path)
 
 
-def send_confirmation(user: User) -> None:
-    token = _serializer("confirm").dumps({"u": user.id, "h": user.password_hash[-16:]})
+def send_confirmation(user: User, next_path: str | None = None) -> None:
+    """Mail ``user`` a new single-use link that confirms their address (flushes)."""
+    days = int(current_app.config["CONFIRM_LINK_DAYS"])
+    token = tokens.issue(user, "confirm", timedelta(days=days))
     outbox.queue(
         user.email,
         "confirm_email",
         user=user,
-        link=_external("accounts.confirm", token=token),
-        days=current_app.config["CONFIRM_LINK_DAYS"],
+        link=_external("accounts.confirm", token=token, next=next_path),
+        days=days,
     )
 
 
-def confirm_email(token: str) -> User:
-    """Confirm the address named in a registration link and return its user.
+def confirm_email(token: str, now: datetime | None = None) -> User:
+    """Confirm the address a registration link was sent to, once, and return its user.
 
-    :raise InvalidToken: if the link is malformed, expired or outdated by a later registration.
+    :raise InvalidToken: if the link is unknown, used, expired, outdated by a later
+        registration, or the address is already confirmed (by another link or a reset): a link
+        never logs anyone in twice.
     """
-    max_age = int(current_app.config["CONFIRM_LINK_DAYS"]) * 86400
-    try:
-        data = _serializer("confirm").loads(token, max_age=max_age)
-    except SignatureExpired as error:
-        raise InvalidToken("That link has expired. Register again to get a new one.") from error
-    except BadSignature as error:
-        raise InvalidToken("That link is not valid. Check you copied all of it.") from error
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or user.password_hash[-16:] != data.get("h"):
-        raise InvalidToken("That link has been replaced by a newer one. Use the latest email.")
-    if user.email_confirmed_at is None:
-        user.email_confirmed_at = utcnow()
-        db.session.flush()
+    row = tokens.check(token, "confirm", CONFIRM_MESSAGES, now)
+    user = row.user
+    if user.is_confirmed:
+        raise InvalidToken(CONFIRM_MESSAGES["used"])
+    tokens.consume(row, CONFIRM_MESSAGES["used"], now)
+    user.email_confirmed_at = now or utcnow()
+    db.session.flush()
     return user
 
 
@@ -151,8 +153,16 @@ def _recent_failures(column, value: str, since: datetime) -> int:
     )
 
 
-def authenticate(email: str, password: str, address: str, now: datetime | None = None) -> User:
+def authenticate(
+    email: str,
+    password: str,
+    address: str,
+    now: datetime | None = None,
+    next_path: str | None = None,
+) -> User:
     """Return the user whose address and password these are; records each failure.
+
+    An unknown address is checked against a dummy hash, so it takes as long as a known one.
 
     :raise LoginThrottled: after too many failures for this address or this client in the window
         (checked before the password, so guessing on is pointless).
@@ -185,7 +195,7 @@ def authenticate(email: str, password: str, address: str, now: datetime | None =
         db.session.flush()
         raise InvalidCredentials("The email address or password is not right.")
     if not user.is_confirmed:
-        send_confirmation(user)
+        send_confirmation(user, next_path)
         raise EmailNotConfirmed(
             "Confirm your email address first: we have sent you a new link to do so."
         )
@@ -195,20 +205,16 @@ def authenticate(email: str, password: str, address: str, now: datetime | None =
 
 
 def request_password_reset(email: str) -> None:
-    """Email a reset link if the address has an account; do nothing visible otherwise."""
+    """Email a single-use reset link if the address has an account, else a note saying no
+    account uses it: the same work (a token made, a mail queued) either way."""
+    email = normalise_email(email)
     user = find_user(email)
-    if user is None:
-        return
-    token = secrets.token_urlsafe(32)
     minutes = int(current_app.config["RESET_LINK_MINUTES"])
-    db.session.add(
-        PasswordReset(
-            user_id=user.id,
-            token_hash=token_digest(token),
-            expires_at=utcnow() + timedelta(minutes=minutes),
-        )
-    )
-    db.session.flush()
+    if user is None or user.deleted_at is not None:
+        token_digest(secrets.token_urlsafe(32))  # as much work as issuing one
+        outbox.queue(email, "reset_no_account", register_url=_external("accounts.register"))
+        return
+    token = tokens.issue(user, "reset", timedelta(minutes=minutes))
     outbox.queue(
         user.email,
         "password_reset",
@@ -218,38 +224,30 @@ def request_password_reset(email: str) -> None:
     )
 
 
-def check_reset_token(token: str, now: datetime | None = None) -> PasswordReset:
-    """:raise InvalidToken: unless ``token`` is an unused, unexpired reset link."""
-    now = now or utcnow()
-    reset = db.session.scalar(
-        select(PasswordReset).where(PasswordReset.token_hash == token_digest(token[:200]))
-    )
-    if reset is None or reset.used_at is not None or reset.expires_at <= now:
-        raise InvalidToken(
-            "That reset link has expired or has already been used. Ask for a new one below."
-        )
-    return reset
+def check_reset_token(token: str, now: datetime | None = None) -> EmailToken:
+    """The live reset token, not yet used.
+
+    :raise InvalidToken: unless ``token`` is an unused, unexpired reset link issued since the
+        password last changed.
+    """
+    return tokens.check(token, "reset", RESET_MESSAGES, now)
 
 
 def reset_password(token: str, password: str, now: datetime | None = None) -> User:
-    """Set a new password from a reset link, once; every session of the user ends.
+    """Set a new password from a reset link, once; every session of the user ends, and every
+    other reset link dies with the old password.
 
-    :raise InvalidToken: if the link is unknown, expired or used (even by a racing request).
+    :raise InvalidToken: if the link is unknown, expired, used (even by a racing request) or
+        issued before the password last changed.
     :raise AccountError: if the password breaks the rules.
     """
     now = now or utcnow()
-    reset = check_reset_token(token, now)
-    user = reset.user
+    row = check_reset_token(token, now)
+    user = row.user
     problem = password_problem(password, email=user.email, name=user.name)
     if problem:
         raise AccountError(problem)
-    used = db.session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
-        .values(used_at=now)
-    ).rowcount
-    if used != 1:
-        raise InvalidToken("That reset link has already been used. Ask for a new one below.")
+    tokens.consume(row, RESET_MESSAGES["used"], now)
     user.password_hash = hash_password(password)
     user.password_changed_at = now
     # Following the emailed link proves the address.
@@ -261,7 +259,8 @@ def reset_password(token: str, password: str, now: datetime | None = None) -> Us
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    """Change the password; every other session of the user ends.
+    """Change the password; every other session of the user ends, and so does every reset link
+    sent before (they are bound to the old password).
 
     :raise WrongPassword: if ``current`` is not the user's password.
     :raise AccountError: if ``new`` breaks the rules.
@@ -290,7 +289,7 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
     if find_user(new_email) is not None:
         outbox.queue(new_email, "email_taken", login_url=_external("accounts.login"))
         return
-    token = _serializer("change-email").dumps({"u": user.id, "old": user.email, "new": new_email})
+    token = tokens.issue(user, "change_email", timedelta(days=1), new_email=new_email)
     outbox.queue(
         new_email,
         "confirm_new_email",
@@ -299,23 +298,20 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
     )
 
 
-def confirm_email_change(token: str) -> User:
-    """Move an account to the address that received the link.
+def confirm_email_change(token: str, now: datetime | None = None) -> User:
+    """Move an account to the address that received the link, once.
 
-    :raise InvalidToken: if the link is bad, expired (a day), outdated, or the address is taken.
+    :raise InvalidToken: if the link is unknown, used, expired (a day), outdated by a change of
+        address or password, or the address is now taken.
     """
-    try:
-        data = _serializer("change-email").loads(token, max_age=86400)
-    except BadSignature as error:  # includes SignatureExpired
-        raise InvalidToken("That link has expired or is not valid. Ask again.") from error
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or user.email != data.get("old"):
-        raise InvalidToken("That link is out of date. Ask again.")
-    if find_user(data["new"]) is not None:
+    row = tokens.check(token, "change_email", EMAIL_CHANGE_MESSAGES, now)
+    if find_user(row.new_email) is not None:
         raise InvalidToken("That address now belongs to another account.")
+    tokens.consume(row, EMAIL_CHANGE_MESSAGES["used"], now)
+    user = row.user
     old = user.email
-    user.email = data["new"]
-    user.email_confirmed_at = utcnow()
+    user.email = row.new_email
+    user.email_confirmed_at = now or utcnow()
     db.session.flush()
     outbox.queue(old, "email_changed", user=user, old=old)
     return user
@@ -372,9 +368,10 @@ def create_user(
 
 
 def purge_old_attempts(now: datetime | None = None) -> None:
-    """Forget failed log-ins older than a day (they no longer count towards any limit) and
-    sessions that have expired."""
+    """Forget failed log-ins older than a day (they no longer count towards any limit), emailed
+    links that expired over a day ago and sessions that have expired."""
     now = now or utcnow()
     cutoff = now - timedelta(days=1)
     db.session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))
+    db.session.execute(delete(EmailToken).where(EmailToken.expires_at < cutoff))
     db.session.execute(delete(AuthSession).where(AuthSession.created_at <= session_cutoff()))

@@ -1,16 +1,20 @@
-"""Register, confirm, log in and out, reset and change the password or email, edit the profile."""
+"""Register, confirm, log in and out, reset and change the password or email, edit the profile.
+
+Every view leaves the transaction to :mod:`academy.unit_of_work`. The ``next`` target (a path
+on this site, anchor included, checked by :func:`safe_next`) is carried through log-in,
+registration and the confirmation mail, so a learner who set out to enrol lands back there.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from academy.accounts import erasure, services
+from academy.accounts import services
 from academy.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
-    DeleteAccountForm,
     ForgotPasswordForm,
     LoginForm,
     ProfileForm,
@@ -20,52 +24,63 @@ from academy.accounts.forms import (
 from academy.accounts.security import log_in, log_out, safe_next
 from academy.extensions import db
 from academy.taxonomy.models import Profession, Region, Sector
+from academy.unit_of_work import attempt, keep_work
 
 bp = Blueprint("accounts", __name__)
 
 
-def _form_page(form, heading: str, submit: str, status: int = 200, **extra):
-    return (
-        render_template(
-            "accounts/form_page.html", form=form, heading=heading, submit=submit, **extra
-        ),
-        status,
+def _status(form) -> int:
+    return 422 if (form.errors or form.form_errors) else 200
+
+
+def _form_page(form, heading: str, submit: str, status: int | None = None, **extra):
+    """The shared one-form page; a refusal caught by ``attempt`` heads the error summary."""
+    problem = form.form_errors[0] if form.form_errors else None
+    page = render_template(
+        "accounts/form_page.html",
+        form=form,
+        heading=heading,
+        submit=submit,
+        problem=problem,
+        **extra,
     )
+    return page, status or _status(form)
 
 
 def _message(heading: str, *paragraphs: str, links=(), status: int = 200):
-    return (
-        render_template(
-            "accounts/message.html", heading=heading, paragraphs=paragraphs, links=links
-        ),
-        status,
+    page = render_template(
+        "accounts/message.html", heading=heading, paragraphs=paragraphs, links=links
     )
+    return page, status
+
+
+def _target() -> str | None:
+    """This request's ``next`` target if it is a path on this site, else ``None``."""
+    return safe_next(request.args.get("next"))
+
+
+def _with_next(endpoint: str, target: str | None) -> str:
+    return url_for(endpoint, next=target) if target else url_for(endpoint)
 
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
+    target = _target()
     if current_user.is_authenticated:
-        return redirect(url_for("enrolment.my_learning"))
+        return redirect(target or url_for("enrolment.my_learning"))
     form = RegisterForm()
-    problem = None
     if form.validate_on_submit():
-        try:
-            services.register(form.name.data, form.email.data, form.password.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            problem = error.message
-        else:
-            db.session.commit()
+        with attempt(form):
+            services.register(form.name.data, form.email.data, form.password.data, target)
             return _check_email(form.email.data)
     return _form_page(
         form,
         "Create an account",
         "Create account",
-        status=200 if request.method == "GET" or not (form.errors or problem) else 422,
-        problem=problem,
         problem_field="password",
+        action=_with_next("accounts.register", target),
         intro="Anyone may join: you need no NHS account or employer sponsor.",
-        links=[("I already have an account: log in", url_for("accounts.login"))],
+        links=[("I already have an account: log in", _with_next("accounts.login", target))],
     )
 
 
@@ -73,67 +88,66 @@ def _check_email(address: str):
     return _message(
         "Check your email",
         f"We have sent a message to {address}. Follow the link in it to finish creating your "
-        "account. The link works for 3 days.",
+        "account. The link works once, for 3 days.",
         "If nothing arrives within a few minutes, check your spam folder, or register again.",
     )
 
 
 @bp.get("/register/confirm/<token>")
 def confirm(token: str):
-    try:
+    """Confirm an address once and log its owner in; a used or outdated link logs no one in."""
+    target = _target()
+    with attempt() as outcome:
         user = services.confirm_email(token)
-    except services.InvalidToken as error:
-        db.session.rollback()
-        return _message(
-            "That link does not work",
-            error.message,
-            links=[("Register", url_for("accounts.register"))],
-            status=400,
-        )
-    log_in(user)
-    db.session.commit()
-    flash("Your email address is confirmed and you are logged in. Welcome.", "success")
-    return redirect(url_for("enrolment.my_learning"))
+        log_in(user)
+        flash("Your email address is confirmed and you are logged in. Welcome.", "success")
+        return redirect(target or url_for("enrolment.my_learning"))
+    return _message(
+        "That link does not work",
+        outcome.error,
+        links=[
+            ("Log in", _with_next("accounts.login", target)),
+            ("Register", _with_next("accounts.register", target)),
+        ],
+        status=400,
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    target = safe_next(request.args.get("next"))
+    target = _target()
     if current_user.is_authenticated:
         return redirect(target or url_for("enrolment.my_learning"))
     form = LoginForm()
-    problem = None
-    status = 200
+    status = None
     if form.validate_on_submit():
         try:
             user = services.authenticate(
-                form.email.data, form.password.data, request.remote_addr or "unknown"
+                form.email.data,
+                form.password.data,
+                request.remote_addr or "unknown",
+                next_path=target,
             )
-        except services.LoginThrottled as error:
-            db.session.rollback()
-            problem, status = error.message, 429
         except services.AccountError as error:
-            db.session.commit()  # keep the recorded failure (or the new confirmation link)
-            problem, status = error.message, 422
+            # not attempt(): the failure must stay counted (and a new confirmation link sent)
+            form.form_errors.append(error.message)
+            status = error.status
+            keep_work()
         else:
             services.purge_old_attempts()
             log_in(user)
-            db.session.commit()
             flash(f"You are logged in as {user.email}.", "success")
             return redirect(target or url_for("enrolment.my_learning"))
-    elif form.errors:
-        status = 422
     return _form_page(
         form,
         "Log in",
         "Log in",
         status=status,
-        problem=problem,
         problem_field="email",
-        action=url_for("accounts.login", next=target) if target else url_for("accounts.login"),
+        action=_with_next("accounts.login", target),
         links=[
             ("Forgotten your password?", url_for("accounts.forgot_password")),
-            ("Create an account", url_for("accounts.register")),
+            ("Create an account", _with_next("accounts.register", target)),
         ],
     )
 
@@ -141,7 +155,6 @@ def login():
 @bp.post("/logout")
 def logout():
     log_out()
-    db.session.commit()
     flash("You have logged out.", "success")
     return redirect(url_for("main.home"))
 
@@ -151,7 +164,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
-        db.session.commit()
         return _message(
             "Check your email",
             f"If {form.email.data} has an account, we have sent it a link to choose a new "
@@ -161,43 +173,29 @@ def forgot_password():
         form,
         "Forgotten your password?",
         "Send me a link",
-        status=422 if form.errors else 200,
         intro="Enter your email address and we will send you a link to choose a new password.",
     )
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
-    try:
+    with attempt() as outcome:
         services.check_reset_token(token)
-    except services.InvalidToken as error:
+    if outcome.failed:
         return _message(
             "That link does not work",
-            error.message,
+            outcome.error,
             links=[("Ask for a new link", url_for("accounts.forgot_password"))],
             status=400,
         )
     form = ResetPasswordForm()
-    problem = None
     if form.validate_on_submit():
-        try:
+        with attempt(form):
             user = services.reset_password(token, form.password.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            problem = error.message
-        else:
             log_in(user)
-            db.session.commit()
             flash("Your password is changed and you are logged in.", "success")
             return redirect(url_for("enrolment.my_learning"))
-    return _form_page(
-        form,
-        "Choose a new password",
-        "Save new password",
-        status=422 if (form.errors or problem) else 200,
-        problem=problem,
-        problem_field="password",
-    )
+    return _form_page(form, "Choose a new password", "Save new password", problem_field="password")
 
 
 def _profile_form(user):
@@ -225,37 +223,22 @@ def account():
             regulator=form.regulator.data or "",
             revalidation_on=form.revalidation_on.data,
         )
-        db.session.commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for("accounts.account"))
-    return (
-        render_template("accounts/account.html", form=form),
-        422 if form.errors else 200,
-    )
+    return render_template("accounts/account.html", form=form), _status(form)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    problem = None
     if form.validate_on_submit():
-        try:
+        with attempt(form):
             services.change_password(current_user, form.current_password.data, form.password.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            problem = error.message
-        else:
-            db.session.commit()
             flash("Your password is changed. Other devices have been logged out.", "success")
             return redirect(url_for("accounts.account"))
     return _form_page(
-        form,
-        "Change your password",
-        "Change password",
-        status=422 if (form.errors or problem) else 200,
-        problem=problem,
-        problem_field="current_password",
+        form, "Change your password", "Change password", problem_field="current_password"
     )
 
 
@@ -263,87 +246,41 @@ def change_password():
 @login_required
 def change_email():
     form = ChangeEmailForm()
-    problem = None
     if form.validate_on_submit():
-        try:
+        with attempt(form):
             services.request_email_change(current_user, form.current_password.data, form.email.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            problem = error.message
-        else:
-            db.session.commit()
             return _message(
                 "Check your email",
                 f"We have sent a link to {form.email.data}. Your address changes when you "
-                "follow it (within a day).",
+                "follow it (once, within a day).",
             )
     return _form_page(
         form,
         "Change your email address",
         "Send a confirmation link",
-        status=422 if (form.errors or problem) else 200,
-        problem=problem,
         problem_field="current_password",
     )
 
 
 @bp.get("/account/email/confirm/<token>")
 def confirm_email_change(token: str):
-    try:
+    with attempt() as outcome:
         user = services.confirm_email_change(token)
-    except services.InvalidToken as error:
-        db.session.rollback()
-        return _message("That link does not work", error.message, status=400)
-    db.session.commit()
-    return _message(
-        "Email address changed",
-        f"Your account now uses {user.email}.",
-        links=[("Go to your account", url_for("accounts.account"))],
-    )
+        return _message(
+            "Email address changed",
+            f"Your account now uses {user.email}.",
+            links=[("Go to your account", url_for("accounts.account"))],
+        )
+    return _message("That link does not work", outcome.error, status=400)
 
 
 @bp.post("/account/calendar-address")
 @login_required
 def reset_calendar():
     services.reset_calendar_token(current_user)
-    db.session.commit()
     flash(
         "Your calendar has a new private address. Subscribe to it again: the old one no "
         "longer works.",
         "success",
     )
     return redirect(url_for("enrolment.my_learning") + "#calendar")
-
-
-@bp.route("/account/delete", methods=["GET", "POST"])
-@login_required
-def delete_account():
-    form = DeleteAccountForm()
-    problem = None
-    if form.validate_on_submit():
-        try:
-            done = erasure.erase_account(current_user, form.password.data)
-        except services.AccountError as error:
-            db.session.rollback()
-            problem = error.message
-        else:
-            log_out()
-            db.session.commit()
-            erasure.remove_files(done)
-            flash(
-                "Your account is deleted. Your portfolio, evidence and share links are gone, "
-                "and you have been logged out.",
-                "success",
-            )
-            return redirect(url_for("main.home"), code=303)
-    data_zip = "portfolio_exports.data_zip"
-    return (
-        render_template(
-            "accounts/delete.html",
-            form=form,
-            problem=problem,
-            blocking=erasure.sole_admin_of(current_user),
-            data_zip_url=(url_for(data_zip) if data_zip in current_app.view_functions else None),
-        ),
-        422 if (form.errors or problem) else 200,
-    )

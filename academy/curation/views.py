@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from academy import params
 from academy.accounts.models import User
 from academy.accounts.security import curator_required
 from academy.audit import AuditEntry
@@ -198,15 +199,11 @@ def change_term(kind: str, term_id: int):
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return params.query_int(name)  # 400 with a message unless ASCII digits within 32 bits
 
 
 def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return params.query_date(name)  # 400 with a message unless a date from 1900 to 2999
 
 
 @bp.get("/audit")

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 CLAIM_FOR = timedelta(minutes=5)
 
 
-#: erased accounts get an address here (see ``academy.accounts.erasure``); nothing is sent to it
+#: erased accounts get an address here (see ``academy.erasure``); nothing is sent to it
 DELETED_ACCOUNT_DOMAIN = "@deleted.invalid"
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, current_app
 from sqlalchemy import func, select
 
+from academy import params
 from academy.accounts.models import User
 from academy.db_types import utcnow
 from academy.extensions import db
@@ -118,8 +119,8 @@ def parse_filters(args: Mapping[str, str]) -> EntryFilters:
     filters = EntryFilters()
     year = (args.get("year") or "").strip()
     if year:
-        if year.isdigit() and len(year) == 4 and _YEAR_RANGE[0] <= int(year) <= _YEAR_RANGE[1]:
-            filters.year = int(year)
+        if number := params.int_or_none(year, minimum=_YEAR_RANGE[0], maximum=_YEAR_RANGE[1]):
+            filters.year = number
         else:
             filters.notices.append("That year is not one we can show, so all years are shown.")
     kind = (args.get("kind") or "").strip()
@@ -129,8 +130,8 @@ def parse_filters(args: Mapping[str, str]) -> EntryFilters:
         else:
             filters.notices.append("Choose verified or self-recorded entries; showing both.")
     page = (args.get("page") or "").strip()
-    if page.isdigit() and 1 <= int(page) <= _MAX_PAGE:
-        filters.page = int(page)
+    if (number := params.int_or_none(page, minimum=1, maximum=_MAX_PAGE)) is not None:
+        filters.page = number
     elif page:
         filters.notices.append("That page number is not one we can show, so page 1 is shown.")
     return filters

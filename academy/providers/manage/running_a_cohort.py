@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from academy import params
 from academy.extensions import db
 from academy.providers import cohorts as cohort_services
 from academy.providers import services
@@ -54,7 +55,7 @@ def mark(slug: str, cohort_id: int):
             if r.status in ("enrolled", "completed", "not_completed")
         ]
     else:
-        ids = [int(v) for v in request.form.getlist("enrolment") if v.isdigit()]
+        ids = params.keep_ids(request.form.getlist("enrolment"))
     try:
         changed = cohort_services.mark(
             current_user, cohort, ids, outcome, (request.form.get("note") or "")[:1000]
