@@ -6,7 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the blueprint, the course-page helper and the calendar settings."""
+    """Register the blueprint, the course-page helper, the ``place_state`` filter (a state's
+    words, from ``states``), the calendar settings and the reminder command."""
+    from academy.enrolment import cli, states
     from academy.enrolment.views import bp, course_panels, login_url_here
 
     app.config.setdefault("CALENDAR_UID_DOMAIN", "relational-learning-academy")
@@ -14,3 +16,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_global(course_panels, "course_panels")
     app.add_template_global(login_url_here, "login_url_here")
+    app.add_template_filter(states.label, "place_state")
+    app.add_template_global(states.STATES, "PLACE_STATES")
+    cli.init_app(app)
