@@ -66,6 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy.catalogue.views import bp as catalogue_bp
     from academy.credentials.views import bp as credentials_bp
     from academy.curation.views import bp as curation_bp
+    from academy.portfolio import completions as portfolio_completions
     from academy.portfolio import navigation as portfolio_navigation
     from academy.portfolio.dashboard_views import bp as portfolio_dashboard_bp
     from academy.portfolio.export_views import bp as portfolio_exports_bp
@@ -95,5 +96,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     unit_of_work.init_app(app)
     formatting.init_app(app)
     portfolio_navigation.init_app(app)
+    portfolio_completions.init_app(app)
     cli.init_app(app)
     return app

@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     """Register every command group of the project on ``app``: the one place they are listed."""
     from academy.accounts.cli import users_group
     from academy.credentials.cli import credentials_group
+    from academy.enrolment.cli import enrolment_group, send_reminders_command
     from academy.imports.cli import courses_group
     from academy.mail.cli import mail_group
     from academy.search.cli import search_group
@@ -57,5 +58,9 @@ def init_app(app: Flask) -> None:
         mail_group,
         users_group,
         credentials_group,
+        enrolment_group,
     ):
         app.cli.add_command(command)
+    # `flask mail send-reminders` is the name cron and the README have always used
+    if "send-reminders" not in mail_group.commands:
+        mail_group.add_command(send_reminders_command)

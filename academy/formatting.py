@@ -46,6 +46,23 @@ def format_cost(course) -> str:
     return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
 
 
+_IRREGULAR = {"person": "people", "is": "are", "has": "have", "was": "were"}
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``1 learner``, ``2 learners``, ``0 places``, ``1 person``, ``3 people``: the count and
+    the word, singular only for exactly one. ``many`` gives an irregular plural; common ones
+    (person, is, has, was) and words ending in s, x, ch or sh are known. Also the Jinja filter
+    ``plural`` (``{{ n|plural('learner') }}``)."""
+    if count == 1:
+        return f"{count} {word}"
+    if many is None:
+        many = _IRREGULAR.get(word)
+    if many is None:
+        many = word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+    return f"{count:,} {many}"
+
+
 def page_window(page: int, pages: int, around: int = 2) -> list[int | None]:
     """The page numbers to link from page ``page`` of ``pages``: the first, the last, and those
     within ``around`` of ``page``, with ``None`` where a run of numbers is left out. Its length
@@ -64,3 +81,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_time, "time")
     app.add_template_filter(format_hours, "hours")
     app.add_template_filter(format_cost, "cost")
+    app.add_template_filter(plural, "plural")

@@ -91,10 +91,9 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("enrolment.enrol", "POST"): ("/cohorts/{spare_cohort}/enrol", users(302, 303)),
     ("enrolment.request_place", "GET"): ("/cohorts/{cohort}/request", LOGGED_IN),
     ("enrolment.request_place", "POST"): ("/cohorts/{cohort}/request", users(302, 422)),
-    ("enrolment.roster", "GET"): (
-        "/provider/cohorts/{cohort}/learners",
-        (302, 403, 403, 200, 403, 403),
-    ),
+    ("enrolment.enrol", "GET"): ("/cohorts/{spare_cohort}/enrol", LOGGED_IN),
+    ("enrolment.move", "POST"): ("/cohorts/{spare_cohort}/move", users(302, 303)),
+    ("enrolment.withdraw", "GET"): ("/my-learning/{enrolment_a_other}/withdraw", ONLY_A),
     # Provider screens: X's admin only; Y's staff, learners and curators are refused.
     ("manage.dashboard", "GET"): ("/provider", LOGGED_IN),
     ("manage.new_organisation", "GET"): ("/provider/new", LOGGED_IN),
@@ -186,6 +185,10 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
         staff_x(303),
     ),
     ("manage.mark", "POST"): ("/provider/{provider}/cohorts/{cohort}/marks", staff_x(303)),
+    ("manage.undo_mark", "POST"): (
+        "/provider/{provider}/cohorts/{cohort}/marks/{enrolment_a}/undo",
+        staff_x(303),
+    ),
     ("manage.import_template", "GET"): ("/provider/import-template.csv", OPEN),
     ("manage.import_guide", "GET"): ("/provider/import-guide.txt", OPEN),
     ("manage.import_courses", "GET"): ("/provider/{provider}/import", STAFF_X),
@@ -323,7 +326,7 @@ def world(app, taxonomy, make_provider, make_course, make_cohort, make_user, mak
     verified entry with a credential, two self-recorded portfolio entries (one with two evidence
     files) and share links."""
     x, y = make_provider("Provider X"), make_provider("Provider Y")
-    course = make_course(provider=x)
+    course = make_course(provider=x, allow_repeats=True)  # A holds places on two cohorts
     spare_course = make_course(provider=x)
     spare_course_cohort = make_cohort(spare_course)
     cohort, other, spare = (make_cohort(course, capacity=5) for _ in range(3))
@@ -426,5 +429,5 @@ def test_learner_a_never_sees_b_s_notes_or_feed(app, world, login):
         assert a.calendar_token not in page
     staff = app.test_client()
     login(staff, world["people"]["staff_x"])
-    roster = staff.get("/provider/cohorts/{cohort}/learners".format(**world["values"]))
+    roster = staff.get("/provider/{provider}/cohorts/{cohort}".format(**world["values"]))
     assert "Step-free access" in roster.get_data(as_text=True)

@@ -18,6 +18,7 @@ from academy.credentials import clr, keys, openbadges
 from academy.credentials.verify import verify
 from academy.enrolment import services as enrolment_services
 from academy.extensions import db
+from academy.portfolio import completions
 from academy.portfolio.models import IssuedCredential
 from academy.providers import cohorts
 
@@ -195,14 +196,17 @@ def test_a_provider_withdrawal_revokes_the_credential(
     learner = make_user()
     enrolment = enrolment_services.enrol(learner, cohort.id)
     db.session.commit()
-    cohorts.mark(staff, cohort, [enrolment.id], "completed")
+    after = cohort.starts_at  # marks wait for the last (here the only) session to start
+    cohorts.mark(staff, cohort, [enrolment.id], "completed", now=after)
     db.session.commit()
-    entry = cohorts.learner_records(learner)[0]
+    entry = completions.verified_entries(learner)[0]
     credential = issue(client, login, csrf, learner, entry)
     token = download(client, credential)
     assert verify(token).status == "valid"
 
-    cohorts.mark(staff, cohort, [enrolment.id], "not_completed", note="Left after day one.")
+    cohorts.mark(
+        staff, cohort, [enrolment.id], "not_completed", note="Left after day one.", now=after
+    )
     db.session.commit()
 
     verdict = verify(token)

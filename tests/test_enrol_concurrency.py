@@ -6,6 +6,7 @@ count-then-insert view, run the same way, overbooks: proof that the harness can 
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from collections import Counter
@@ -152,3 +153,94 @@ def test_two_racing_withdrawals_promote_each_waiting_learner_once(
     )
     assert promoted == {waiting[0].email: 1, waiting[1].email: 1}
     assert services.waitlist_positions([queue_ids[2]]) == {queue_ids[2]: 1}
+
+
+ACTIVE = ("enrolled", "waitlisted", "requested")
+
+
+def test_enrolments_racing_a_cancellation_leave_no_place_and_mail_each_learner_once(
+    app, make_provider, make_course, make_cohort, make_user
+):
+    """Issue 15: learners enrol while the provider cancels; repeated, on either database."""
+    provider = make_provider()
+    staff = make_user(staff_of=provider, admin=True)
+    course = make_course(provider=provider)
+    learners = [make_user() for _ in range(24)]
+    slug = provider.slug
+    clients = [logged_in_session(app, user) for user in learners]
+    staff_client = logged_in_session(app, staff)
+    for _ in range(3):
+        cohort = make_cohort(course, capacity=4)
+        cohort_id = cohort.id
+        racers = clients[:12] + [staff_client] + clients[12:]
+        with serving(app) as base:
+            codes = post_all_at_once(
+                racers,
+                lambda i, cid=cohort_id: (
+                    f"{base}/provider/{slug}/cohorts/{cid}/cancel"
+                    if i == 12
+                    else f"{base}/cohorts/{cid}/enrol"
+                ),
+            )
+        assert set(codes) <= {303, 422} and codes[12] == 303
+        db.session.expire_all()
+        cohort = db.session.get(Cohort, cohort_id)
+        counts = status_counts(cohort_id)
+        assert cohort.is_cancelled
+        assert not any(counts.get(status) for status in ACTIVE), counts
+        assert cohort.seats_taken == 0
+        rows = dict(
+            db.session.execute(
+                select(Enrolment.id, Enrolment.status).where(Enrolment.cohort_id == cohort_id)
+            ).all()
+        )
+        cancelled = {eid for eid, status in rows.items() if status == "cancelled"}
+        # each cancellation mail links the place it is about: count them per place
+        told = Counter(
+            int(match)
+            for body in db.session.scalars(
+                select(OutboxMessage.body).where(OutboxMessage.kind == "cohort_cancelled")
+            )
+            for match in re.findall(r"/my-learning/(\d+)", body)
+            if int(match) in rows
+        )
+        assert told == Counter({eid: 1 for eid in cancelled})
+        # the learners who came after the cancellation were refused and hold no row
+        assert len(rows) == len(cancelled) == codes.count(303) - 1
+
+
+def test_enrolments_racing_a_capacity_cut_never_overbook(
+    app, make_provider, make_course, make_cohort, make_user
+):
+    provider = make_provider()
+    staff = make_user(staff_of=provider, admin=True)
+    cohort = make_cohort(make_course(provider=provider), capacity=10)
+    cohort_id, slug = cohort.id, provider.slug
+    clients = [logged_in_session(app, make_user()) for _ in range(16)]
+    staff_client = logged_in_session(app, staff)
+    racers = clients[:8] + [staff_client] + clients[8:]
+
+    def url(i, base):
+        if i == 8:
+            return f"{base}/provider/{slug}/cohorts/{cohort_id}/edit"
+        return f"{base}/cohorts/{cohort_id}/enrol"
+
+    barrier = threading.Barrier(len(racers))
+
+    def post(index, base):
+        client, token = racers[index]
+        data = {"csrf_token": token}
+        if index == 8:
+            data.update(capacity="3", location="Training room 1, Leeds", closes_on="")
+        barrier.wait(timeout=30)
+        return client.post(url(index, base), data=data, allow_redirects=False, timeout=60)
+
+    with serving(app) as base, ThreadPoolExecutor(max_workers=len(racers)) as pool:
+        codes = [r.status_code for r in pool.map(lambda i: post(i, base), range(len(racers)))]
+    db.session.expire_all()
+    cohort = db.session.get(Cohort, cohort_id)
+    counts = status_counts(cohort_id)
+    assert codes[8] in (303, 422)  # the cut wins (3 places) or comes too late (refused)
+    assert cohort.capacity == (3 if codes[8] == 303 else 10)
+    assert cohort.seats_taken == counts["enrolled"] <= cohort.capacity
+    assert counts["enrolled"] + counts["waitlisted"] == 16

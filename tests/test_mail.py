@@ -111,7 +111,7 @@ def test_change_and_cancellation_mail_reach_places_and_waitlist(
     services.reschedule_session(
         session, session.starts_at + td(days=2), session.ends_at + td(days=2)
     )
-    services.notify_cohort_cancelled(cohort, "The trainer is ill.")
+    services.cancel_places(None, cohort.id, "The trainer is ill.")
     db.session.commit()
     rows = db.session.execute(
         select(OutboxMessage.kind, OutboxMessage.to_address, OutboxMessage.body).where(

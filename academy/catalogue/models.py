@@ -16,6 +16,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    false as sa_false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.db_types import UTCDateTime, utcnow
@@ -93,6 +96,9 @@ class Course(db.Model):
     cost_type: Mapped[str] = mapped_column(String(10), default="free")
     fee_pence: Mapped[int | None] = mapped_column(Integer)
     lived_experience_codelivery: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: a learner may hold places on more than one cohort of this course (it is meant to be
+    #: taken again); otherwise one place per learner (``academy.enrolment.services``)
+    allow_repeats: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     external_url: Mapped[str | None] = mapped_column(String(500))
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

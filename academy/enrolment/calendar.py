@@ -13,8 +13,8 @@ from flask import current_app, url_for
 from icalendar import Calendar, Event
 
 from academy.db_types import utcnow
+from academy.enrolment.joining import visible_links
 from academy.enrolment.models import Enrolment
-from academy.providers.joining import visible_links
 
 
 def session_uid(session_id: int) -> str:
@@ -25,7 +25,7 @@ def build_calendar(enrolments: Iterable[Enrolment], name: str) -> bytes:
     """Return an ``.ics`` with one VEVENT per session of each enrolment's cohort.
 
     An online cohort's joining link is the event's location, and is in its description, for
-    enrolments that hold a place (``providers.joining.visible_links`` decides).
+    enrolments that hold a place (``enrolment.joining.visible_links`` decides).
     """
     enrolments = list(enrolments)
     links = visible_links(enrolments)

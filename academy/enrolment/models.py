@@ -19,25 +19,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from academy.accounts.models import User
 from academy.catalogue.models import Cohort, CohortSession
 from academy.db_types import UTCDateTime, utcnow
+from academy.enrolment import states
 from academy.extensions import db
 
-#: enrolled: holds one of the cohort's seats (counted in ``Cohort.seats_taken``);
-#: waitlisted: waits for a seat, first come first served; requested: asked for a place without
-#: the prerequisites and waits for the provider's decision; declined: the provider said no;
-#: withdrawn: left the cohort, the waitlist or the request; completed: recorded by the provider;
-#: not_completed: the provider recorded that the learner did not complete; cancelled: the
-#: provider cancelled the cohort.
-STATUSES = (
-    "enrolled",
-    "waitlisted",
-    "requested",
-    "declined",
-    "withdrawn",
-    "completed",
-    "not_completed",
-    "cancelled",
-)
-ACTIVE_STATUSES = ("enrolled", "waitlisted", "requested", "completed")
+#: The states of a place and the moves between them are in ``academy.enrolment.states``.
+STATUSES = tuple(states.STATES)
+#: a learner in one of these may not start again on the same cohort
+ACTIVE_STATUSES = states.BLOCKING
 
 
 class Enrolment(db.Model):
@@ -72,6 +60,8 @@ class Enrolment(db.Model):
     attended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decision_message: Mapped[str] = mapped_column(Text, default="", server_default="")
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: when the provider last marked completed or not completed (the undo window runs from it)
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
     cohort: Mapped[Cohort] = relationship()

@@ -1,4 +1,5 @@
-"""Enrol, wait, request, withdraw; My learning; calendar files; a provider's cohort roster."""
+"""Enrol (after checking your answers), move, wait, request, withdraw (after confirming); My
+learning; calendar files. Views parse a form and call one service; the request commits once."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from academy.enrolment.forms import (
     RequestPlaceForm,
     WithdrawForm,
 )
+from academy.enrolment.joining import visible_links
 from academy.extensions import db
-from academy.providers.joining import visible_links
+from academy.unit_of_work import attempt
 
 bp = Blueprint("enrolment", __name__)
 FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -44,42 +46,75 @@ def _course_url(cohort: Cohort) -> str:
     return url_for("catalogue.course_detail", slug=cohort.course.slug) + f"#cohort-{cohort.id}"
 
 
-@bp.post("/cohorts/<int:cohort_id>/enrol")
+def _confirm_page(cohort: Cohort, form: EnrolForm, status: int = 200):
+    """The "check your answers" page before a place is taken: dates and times, where, the
+    cost and who pays, cancellation terms and access needs, then a confirm button; or, when the
+    learner holds a place on another cohort of the course, the offer to move it."""
+    other = services.other_place(current_user, cohort)
+    return (
+        render_template(
+            "enrolment/confirm_enrol.html",
+            cohort=cohort,
+            course=cohort.course,
+            form=form,
+            other=other,
+            move_form=EmptyForm(formdata=None),
+            is_open=services.is_open(cohort),
+            closes_at=services.closes_at(cohort),
+        ),
+        status,
+    )
+
+
+@bp.route("/cohorts/<int:cohort_id>/enrol", methods=["GET", "POST"])
 @login_required
 def enrol(cohort_id: int):
+    """GET: check your answers. POST: take a place (or a waitlist place when full)."""
     cohort = _cohort_or_404(cohort_id)
-    back = _course_url(cohort)
     form = EnrolForm()
-    if not form.validate():
-        flash(" ".join(m for ms in form.errors.values() for m in ms), "error")
-        return redirect(back, 303)
-    try:
-        enrolment = services.enrol(
-            current_user, cohort_id, access_needs=form.access_needs.data or ""
-        )
-    except services.PrerequisitesMissing:
-        db.session.rollback()
+    if request.method == "GET":
+        if services.missing_prerequisites(current_user, cohort.course):
+            return redirect(url_for("enrolment.request_place", cohort_id=cohort_id), 303)
+        return _confirm_page(cohort, form)
+    if services.missing_prerequisites(current_user, cohort.course):
         return redirect(url_for("enrolment.request_place", cohort_id=cohort_id), 303)
-    except services.NotFound:
-        db.session.rollback()
-        abort(404)
-    except services.EnrolmentError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(back, 303)
-    db.session.commit()
+    if form.validate_on_submit():
+        with attempt(form):
+            enrolment = services.enrol(
+                current_user, cohort_id, access_needs=form.access_needs.data or ""
+            )
+            flash(_enrolled_message(cohort, enrolment), "success")
+            return redirect(url_for("enrolment.enrolment_detail", enrolment_id=enrolment.id), 303)
+    return _confirm_page(cohort, form, 422)
+
+
+def _enrolled_message(cohort: Cohort, enrolment) -> str:
     if enrolment.status == "enrolled":
-        flash(
-            f"You have a place on {cohort.course.title}. We have emailed you the dates.", "success"
-        )
-    else:
-        position = services.waitlist_positions([enrolment.id]).get(enrolment.id)
-        flash(
-            f"This cohort is full, so you are on its waitlist: number {position}. If a place "
-            "frees up it is yours automatically, and we will email you.",
-            "success",
-        )
-    return redirect(url_for("enrolment.enrolment_detail", enrolment_id=enrolment.id), 303)
+        return f"You have a place on {cohort.course.title}. We have emailed you the dates."
+    position = services.waitlist_positions([enrolment.id]).get(enrolment.id)
+    return (
+        f"This cohort is full, so you are on its waitlist: number {position}. If a place "
+        "frees up it is yours automatically, and we will email you."
+    )
+
+
+@bp.post("/cohorts/<int:cohort_id>/move")
+@login_required
+def move(cohort_id: int):
+    """Move the learner's place on another cohort of this course to this one."""
+    cohort = _cohort_or_404(cohort_id)
+    form = EmptyForm()
+    other = services.other_place(current_user, cohort)
+    if other is None:
+        return redirect(url_for("enrolment.enrol", cohort_id=cohort_id), 303)
+    if form.validate_on_submit():
+        with attempt(form):
+            enrolment = services.move(current_user, other.id, cohort_id)
+            flash("Your place is moved. " + _enrolled_message(cohort, enrolment), "success")
+            return redirect(url_for("enrolment.enrolment_detail", enrolment_id=enrolment.id), 303)
+    enrol_form = EnrolForm(formdata=None)
+    enrol_form.form_errors.extend(form.form_errors or ["The form has expired: try again."])
+    return _confirm_page(cohort, enrol_form, 422)
 
 
 @bp.route("/cohorts/<int:cohort_id>/request", methods=["GET", "POST"])
@@ -88,45 +123,31 @@ def request_place(cohort_id: int):
     cohort = _cohort_or_404(cohort_id)
     missing = services.missing_prerequisites(current_user, cohort.course)
     form = RequestPlaceForm()
-    problem = None
     if form.validate_on_submit():
-        try:
+        with attempt(form):
             enrolment = services.request_place(
                 current_user,
                 cohort_id,
                 reason=form.reason.data,
                 access_needs=form.access_needs.data or "",
             )
-        except services.NotFound:
-            db.session.rollback()
-            abort(404)
-        except services.EnrolmentError as error:
-            db.session.rollback()
-            problem = error.message
-        else:
-            db.session.commit()
             flash(
                 "Your request is sent. The provider will decide and we will email you.", "success"
             )
             return redirect(url_for("enrolment.enrolment_detail", enrolment_id=enrolment.id), 303)
     return (
-        render_template(
-            "enrolment/request.html", form=form, cohort=cohort, missing=missing, problem=problem
-        ),
-        422 if (form.errors or problem) else 200,
+        render_template("enrolment/request.html", form=form, cohort=cohort, missing=missing),
+        422 if (form.errors or form.form_errors) else 200,
     )
 
 
 @bp.get("/my-learning")
 @login_required
 def my_learning():
-    from academy.providers.cohorts import learner_records
-
     learning = services.my_learning(current_user)
     return render_template(
         "enrolment/my_learning.html",
         learning=learning,
-        records=learner_records(current_user),
         now=utcnow(),
         reset_form=EmptyForm(),
     )
@@ -146,12 +167,16 @@ def _own_or_404(enrolment_id: int):
         abort(404)
 
 
-def _detail(enrolment, withdraw_form=None, access_form=None, problem=None, status=200):
-    now = utcnow()
+def _can_withdraw(enrolment, now) -> bool:
     cohort = enrolment.cohort
-    can_withdraw = enrolment.status in ("waitlisted", "requested") or (
+    return enrolment.status in ("waitlisted", "requested") or (
         enrolment.status == "enrolled" and cohort.starts_at is not None and cohort.starts_at > now
     )
+
+
+def _detail(enrolment, access_form=None, status=200):
+    now = utcnow()
+    cohort = enrolment.cohort
     return (
         render_template(
             "enrolment/detail.html",
@@ -159,42 +184,48 @@ def _detail(enrolment, withdraw_form=None, access_form=None, problem=None, statu
             cohort=cohort,
             position=services.waitlist_positions([enrolment.id]).get(enrolment.id),
             joining_link=visible_links([enrolment]).get(cohort.id),
-            can_withdraw=can_withdraw,
-            withdraw_form=withdraw_form or WithdrawForm(formdata=None),
+            can_withdraw=_can_withdraw(enrolment, now),
             access_form=access_form or AccessNeedsForm(formdata=None, obj=enrolment),
-            problem=problem,
         ),
         status,
     )
 
 
-@bp.post("/my-learning/<int:enrolment_id>/withdraw")
+@bp.route("/my-learning/<int:enrolment_id>/withdraw", methods=["GET", "POST"])
 @login_required
 def withdraw(enrolment_id: int):
+    """GET: what withdrawing will do, and a confirm button. POST: withdraw."""
     enrolment = _own_or_404(enrolment_id)
-    form = WithdrawForm()
-    if not form.validate():
-        return _detail(enrolment, withdraw_form=form, status=422)
     was = enrolment.status
-    try:
-        services.withdraw(current_user, enrolment_id, reason=form.reason.data or "")
-    except services.NotFound:
-        db.session.rollback()
-        abort(404)
-    except services.EnrolmentError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("enrolment.enrolment_detail", enrolment_id=enrolment_id), 303)
-    db.session.commit()
-    flash(
-        {
-            "enrolled": "You have withdrawn. Your place has gone to the next person.",
-            "waitlisted": "You have left the waitlist.",
-            "requested": "You have withdrawn your request.",
-        }.get(was, "Done."),
-        "success",
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        with attempt(form):
+            _, promoted = services.withdraw(
+                current_user, enrolment_id, reason=form.reason.data or ""
+            )
+            flash(_withdrawn_message(was, promoted), "success")
+            return redirect(url_for("enrolment.my_learning"), 303)
+    return (
+        render_template(
+            "enrolment/confirm_withdraw.html",
+            enrolment=enrolment,
+            cohort=enrolment.cohort,
+            form=form,
+            can_withdraw=_can_withdraw(enrolment, utcnow()),
+            outcome=services.withdraw_outcome(enrolment),
+        ),
+        422 if (form.errors or form.form_errors) else 200,
     )
-    return redirect(url_for("enrolment.my_learning"), 303)
+
+
+def _withdrawn_message(was: str, promoted: list) -> str:
+    if was == "enrolled":
+        if promoted:
+            return "You have withdrawn. Your place has gone to the first person on the waitlist."
+        return "You have withdrawn. Your place is free for someone else to take."
+    if was == "waitlisted":
+        return "You have left the waitlist."
+    return "You have withdrawn your request."
 
 
 @bp.post("/my-learning/<int:enrolment_id>/access-needs")
@@ -202,12 +233,12 @@ def withdraw(enrolment_id: int):
 def access_needs(enrolment_id: int):
     enrolment = _own_or_404(enrolment_id)
     form = AccessNeedsForm()
-    if not form.validate():
-        return _detail(enrolment, access_form=form, status=422)
-    services.update_access_needs(current_user, enrolment_id, form.access_needs.data or "")
-    db.session.commit()
-    flash("Your access needs are saved. The provider's staff can see them.", "success")
-    return redirect(url_for("enrolment.enrolment_detail", enrolment_id=enrolment_id), 303)
+    if form.validate_on_submit():
+        with attempt(form):
+            services.update_access_needs(current_user, enrolment_id, form.access_needs.data or "")
+            flash("Your access needs are saved. The provider's staff can see them.", "success")
+            return redirect(url_for("enrolment.enrolment_detail", enrolment_id=enrolment_id), 303)
+    return _detail(enrolment, access_form=form, status=422)
 
 
 def _ics(body: bytes, filename: str) -> Response:
@@ -243,18 +274,6 @@ def calendar_feed(token: str):
     response = _ics(body, "academy.ics")
     response.headers["Content-Disposition"] = 'inline; filename="academy.ics"'
     return response
-
-
-@bp.get("/provider/cohorts/<int:cohort_id>/learners")
-@login_required
-def roster(cohort_id: int):
-    try:
-        cohort, rows = services.roster(current_user, cohort_id)
-    except services.NotFound:
-        abort(404)
-    except services.NotAllowed:
-        abort(403)
-    return render_template("enrolment/roster.html", cohort=cohort, rows=rows)
 
 
 @dataclass

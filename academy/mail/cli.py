@@ -1,16 +1,15 @@
-"""``flask mail send`` and ``flask mail send-reminders``."""
+"""``flask mail send``. (``flask mail send-reminders`` is added by ``academy.enrolment.cli``:
+reminders are about places, which mail knows nothing of.)"""
 
 from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
 
-from academy.extensions import db
-
 
 @click.group("mail")
 def mail_group() -> None:
-    """Send the mail outbox and reminders."""
+    """Send the mail outbox (and, added by enrolment, reminders)."""
 
 
 @mail_group.command("send")
@@ -22,20 +21,3 @@ def send_command(include_waiting: bool) -> None:
 
     report = send_pending(include_waiting=include_waiting)
     click.echo(f"Sent {report.sent}; {report.failed} to retry; {report.given_up} given up.")
-
-
-@mail_group.command("send-reminders")
-@click.option("--days", type=int, default=None, help="Remind this many days ahead (default 2).")
-@with_appcontext
-def send_reminders_command(days: int | None) -> None:
-    """Queue a reminder for each learner whose cohort starts soon, once, then send the outbox."""
-    from flask import current_app
-
-    from academy.enrolment.services import queue_reminders
-    from academy.mail.outbox import send_pending
-
-    ahead = days if days is not None else float(current_app.config["REMINDER_DAYS"])
-    count = queue_reminders(ahead)
-    db.session.commit()
-    report = send_pending()
-    click.echo(f"Queued {count} reminder(s); sent {report.sent}; {report.failed} to retry.")

@@ -1,5 +1,10 @@
 """Cohorts for the provider: adding and changing them, cancelling, deciding requests, and
-running them (the enrolment list, attendance, completions that become verified records)."""
+running them (the enrolment list, attendance, completions that become verified records).
+
+The provider's side only: the places' states change through ``academy.enrolment.services``
+(which locks the cohort and keeps the state table), verified entries and their credentials
+through ``academy.portfolio.completions``, and every date through ``academy.catalogue.schedule``.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,20 @@ import csv
 import io
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from academy import audit
 from academy.accounts.models import User
+from academy.catalogue import schedule
 from academy.catalogue.models import Cohort, CohortSession, Course
-from academy.credentials.openbadges import revoke_for_entry
 from academy.db_types import utcnow
+from academy.enrolment import joining
 from academy.enrolment import services as enrolment_services
 from academy.enrolment.models import Enrolment
 from academy.extensions import db
 from academy.formatting import format_date
-from academy.portfolio.models import LearningRecordEntry
-from academy.providers import joining
+from academy.portfolio import completions
 from academy.providers.models import Provider
 from academy.providers.services import ProviderError, require_staff
 
@@ -59,6 +64,8 @@ def create_cohort(
     require_staff(user, course.provider)
     if course.status == "archived":
         raise ProviderError("This course is archived, so it cannot have new cohorts.")
+    schedule.require_session(starts_at, ends_at, utcnow())
+    schedule.require_closing(enrolment_closes_at, starts_at)
     cohort = Cohort(
         course=course,
         capacity=capacity,
@@ -96,22 +103,12 @@ def update_cohort(
     :raise ProviderError: capacity below places taken, or a cancelled cohort.
     """
     require_staff(user, cohort.course.provider)
-    if cohort.is_cancelled:
-        raise ProviderError("This cohort is cancelled.")
     previous_capacity = cohort.capacity
-    # The conditional update is the check: a learner taking a seat meanwhile cannot slip past.
-    result = db.session.execute(
-        update(Cohort)
-        .where(Cohort.id == cohort.id, Cohort.seats_taken <= capacity)
-        .values(capacity=capacity)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expire(cohort, ["capacity", "seats_taken"])
-    if result.rowcount != 1:
-        raise ProviderError(
-            f"{cohort.seats_taken} places are already taken, so the capacity cannot be less"
-            f" than {cohort.seats_taken}."
-        )
+    schedule.require_closing(enrolment_closes_at, cohort.starts_at)
+    try:
+        promoted = enrolment_services.change_capacity(cohort, capacity)
+    except enrolment_services.EnrolmentError as error:
+        raise ProviderError(error.message) from error
     before = {
         "capacity": previous_capacity,
         "is_online": cohort.is_online,
@@ -125,7 +122,6 @@ def update_cohort(
     joining_link = (joining_link or None) if is_online else None
     joining.set_link(cohort, joining_link)
     db.session.flush()
-    promoted = enrolment_services.promote_waitlisted(cohort)
     after = {
         "capacity": capacity,
         "is_online": is_online,
@@ -147,8 +143,14 @@ def update_cohort(
 
 
 def add_session(user: User, cohort: Cohort, starts_at: datetime, ends_at: datetime) -> None:
-    """Add a dated session to the cohort (its learners' calendars gain an event)."""
+    """Add a dated session to the cohort (its learners' calendars gain an event).
+
+    :raise ScheduleError: the times break a rule of ``catalogue.schedule``.
+    :raise ProviderError: a cancelled cohort."""
     require_staff(user, cohort.course.provider)
+    if cohort.is_cancelled:
+        raise ProviderError("This cohort is cancelled, so its sessions stay as they were.")
+    schedule.require_session(starts_at, ends_at, utcnow(), [s.starts_at for s in cohort.sessions])
     cohort.sessions.append(CohortSession(starts_at=starts_at, ends_at=ends_at))
     db.session.flush()
     audit.record(
@@ -165,15 +167,26 @@ def move_session(
 ) -> list[Enrolment]:
     """Change a session's times: its calendar SEQUENCE rises and learners are emailed.
 
-    :raise ProviderError: no such session in this cohort.
+    :raise ProviderError: no such session in this cohort, a cancelled cohort or a session that
+    has begun. :raise ScheduleError: the new times break a rule of ``catalogue.schedule``.
     """
     require_staff(user, cohort.course.provider)
     session = next((s for s in cohort.sessions if s.id == session_id), None)
     if session is None:
         raise ProviderError("This cohort has no such session.")
+    if cohort.is_cancelled:
+        raise ProviderError("This cohort is cancelled, so its sessions stay as they were.")
     before = [session.starts_at.isoformat(), session.ends_at.isoformat()]
     if (session.starts_at, session.ends_at) == (starts_at, ends_at):
         return []
+    if session.starts_at <= utcnow():
+        raise ProviderError(
+            "This session has already begun or taken place, so its times stay as they were."
+        )
+    others = [s.starts_at for s in cohort.sessions if s.id != session_id]
+    schedule.require_session(starts_at, ends_at, utcnow(), others)
+    if cohort.enrolment_closes_at is not None and not others:
+        schedule.require_closing(cohort.enrolment_closes_at, starts_at)
     told = enrolment_services.reschedule_session(session, starts_at, ends_at)
     audit.record(
         user,
@@ -238,29 +251,15 @@ def remove_session(user: User, cohort: Cohort, session_id: int) -> list[Enrolmen
 
 
 def cancel_cohort(user: User, cohort: Cohort, message: str = "") -> list[Enrolment]:
-    """Cancel the cohort: tell everyone with a place, wait or request, and mark those
-    enrolments cancelled. Returns the enrolments told. :raise ProviderError: already cancelled.
+    """Cancel the cohort: every place, wait and request on it is cancelled, whatever is in
+    flight, and each of those learners is emailed once. Returns the enrolments told.
+    :raise ProviderError: already cancelled.
     """
     require_staff(user, cohort.course.provider)
-    if cohort.is_cancelled:
-        raise ProviderError("This cohort is already cancelled.")
-    told = enrolment_services.notify_cohort_cancelled(cohort, message)
-    now = utcnow()
-    db.session.execute(
-        update(Enrolment)
-        .where(
-            Enrolment.cohort_id == cohort.id,
-            Enrolment.status.in_(("enrolled", "waitlisted", "requested")),
-        )
-        .values(status="cancelled", updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    for enrolment in told:
-        db.session.expire(enrolment)
-    cohort.status = "cancelled"
-    cohort.cancelled_at = now
-    cohort.seats_taken = 0
-    db.session.flush()
+    try:
+        told = enrolment_services.cancel_places(user, cohort.id, message)
+    except enrolment_services.EnrolmentError as error:
+        raise ProviderError(error.message) from error
     audit.record(
         user,
         "cohort.cancelled",
@@ -275,15 +274,8 @@ def cancel_cohort(user: User, cohort: Cohort, message: str = "") -> list[Enrolme
 
 
 def enrolment_list(cohort: Cohort) -> list[Enrolment]:
-    """Everyone on the cohort except those who withdrew, in one query."""
-    return list(
-        db.session.scalars(
-            select(Enrolment)
-            .where(Enrolment.cohort_id == cohort.id, Enrolment.status != "withdrawn")
-            .options(selectinload(Enrolment.user))
-            .order_by(Enrolment.status, Enrolment.queued_at, Enrolment.id)
-        )
-    )
+    """Everyone on the cohort except those who withdrew (``enrolment.services.roster_rows``)."""
+    return enrolment_services.roster_rows(cohort)
 
 
 def enrolment_csv(cohort: Cohort) -> str:
@@ -331,11 +323,11 @@ def decide_request(
     enrolment = _find(cohort, enrolment_id)
     try:
         if accept:
-            enrolment_services.approve_request(enrolment)
+            enrolment_services.approve_request(enrolment, actor=user)
         else:
             enrolment.decision_message = message
             db.session.flush()
-            enrolment_services.decline_request(enrolment)
+            enrolment_services.decline_request(enrolment, actor=user)
     except enrolment_services.EnrolmentError as error:
         raise ProviderError(error.message) from error
     if accept and message:
@@ -351,104 +343,77 @@ def decide_request(
     return enrolment
 
 
-def mark(user: User, cohort: Cohort, enrolment_ids: list[int], outcome: str, note: str = "") -> int:
+def mark(
+    user: User,
+    cohort: Cohort,
+    enrolment_ids: list[int],
+    outcome: str,
+    note: str = "",
+    now: datetime | None = None,
+) -> int:
     """Mark learners attended, completed or not completed; returns how many changed.
 
-    A completion becomes a verified learning-record entry naming the provider and ``user``.
-    Changing a completed learner to not completed (or back) is a correction: the entry is kept,
-    and who corrected it, when and why is recorded. :raise ProviderError: unknown outcome.
+    Attendance can be marked from the first session's start, completion (or not) from the last
+    session's start (``enrolment.services``). A completion becomes a verified learning-record
+    entry naming the provider and ``user``; changing a completed learner to not completed
+    withdraws it and revokes its credentials (a correction, with who, when and why).
+    :raise ProviderError: unknown outcome, nobody chosen, a cancelled cohort or too early.
     """
     require_staff(user, cohort.course.provider)
     if outcome not in MARKS:
         raise ProviderError("Choose attended, completed or did not complete.")
+    if not enrolment_ids:
+        raise ProviderError("Choose the learners to mark, or tick Everyone with a place.")
+    now = now or utcnow()
     rows = db.session.scalars(
-        select(Enrolment).where(
+        select(Enrolment)
+        .where(
             Enrolment.cohort_id == cohort.id,
             Enrolment.id.in_(enrolment_ids),
             Enrolment.status.in_(("enrolled", "completed", "not_completed")),
         )
+        .options(selectinload(Enrolment.user))
+        .order_by(Enrolment.id)
     ).all()
-    records = {
-        r.enrolment_id: r
-        for r in db.session.scalars(
-            select(LearningRecordEntry).where(
-                LearningRecordEntry.enrolment_id.in_([e.id for e in rows])
-            )
-        )
-    }
-    now = utcnow()
     changed = 0
-    for enrolment in rows:
-        if outcome == "attended":
-            if enrolment.attended_at is None:
-                enrolment.attended_at = now
-                changed += 1
-            continue
-        target = "completed" if outcome == "completed" else "not_completed"
-        if enrolment.status == target:
-            continue
-        correcting = enrolment.status != "enrolled"
-        enrolment.status = target
-        enrolment.completed_at = now if target == "completed" else None
-        enrolment.updated_at = now
-        record = records.get(enrolment.id)
-        if target == "completed":
-            if record is None:
-                db.session.add(_verified_entry(user, cohort, enrolment, now))
+    try:
+        for enrolment in rows:
+            if outcome == "attended":
+                changed += enrolment_services.mark_attended(user, enrolment, now)
+                continue
+            was = enrolment_services.record_mark(user, enrolment, outcome, now)
+            if was is None:
+                continue
+            if outcome == "completed":
+                completions.record(user, cohort, enrolment, note=note, now=now)
             else:
-                record.withdrawn_at = None
-                _corrected(record, user, now, note or "Marked completed after all.")
-        elif record is not None:
-            record.withdrawn_at = now
-            _corrected(record, user, now, note or "Marked as not completed.")
-            revoke_for_entry(record, f"Withdrawn by the provider: {record.correction_note}")
-        changed += 1
-        audit.record(
-            user,
-            "completion.corrected" if correcting else f"learner.{target}",
-            f"{'Corrected: ' if correcting else ''}{enrolment.user.name} "
-            f"{'completed' if target == 'completed' else 'did not complete'} {cohort.course.title}",
-            course=cohort.course,
-            detail={"cohort": cohort.id, "enrolment": enrolment.id, "note": note},
-        )
+                completions.withdraw(
+                    user, enrolment, note=note or "Marked as not completed.", now=now
+                )
+            changed += 1
+    except enrolment_services.EnrolmentError as error:
+        raise ProviderError(error.message) from error
     db.session.flush()
     return changed
 
 
-def _verified_entry(
-    user: User, cohort: Cohort, enrolment: Enrolment, now: datetime
-) -> LearningRecordEntry:
-    course = cohort.course
-    return LearningRecordEntry(
-        user_id=enrolment.user_id,
-        enrolment_id=enrolment.id,
-        course_id=course.id,
-        provider_id=course.provider_id,
-        title=course.title,
-        provider_name=course.provider.name,
-        completed_at=now,
-        hours=course.cpd_hours or course.duration_hours,
-        # a cohort is learning with other people: NMC counts it as participatory
-        participatory_hours=course.cpd_hours or course.duration_hours,
-        method="course",
-        verified=True,
-        confirmed_by_id=user.id,
-        confirmed_by_name=user.name,
-    )
+def undo_mark(
+    user: User, cohort: Cohort, enrolment_id: int, note: str = "", now: datetime | None = None
+) -> Enrolment:
+    """Undo a completed or not-completed mark within ``enrolment.states.UNDO_DAYS``: the
+    learner holds their place again (and sees the joining link), the verified entry is withdrawn
+    and its credentials revoked, the learner is emailed and the audit log says who and why.
 
-
-def _corrected(record: LearningRecordEntry, user: User, now: datetime, note: str) -> None:
-    record.corrected_at = now
-    record.corrected_by_name = user.name
-    record.correction_note = note
-
-
-def learner_records(user: User) -> list[LearningRecordEntry]:
-    """A learner's verified entries, newest first (the portfolio builds on these)."""
-    return list(
-        db.session.scalars(
-            select(LearningRecordEntry)
-            .where(LearningRecordEntry.user_id == user.id)
-            .order_by(LearningRecordEntry.completed_at.desc())
+    :raise ProviderError: not on this cohort, no mark to undo, or the window has passed.
+    """
+    require_staff(user, cohort.course.provider)
+    enrolment = _find(cohort, enrolment_id)
+    try:
+        was = enrolment_services.undo_mark(user, enrolment, now)
+    except enrolment_services.EnrolmentError as error:
+        raise ProviderError(error.message) from error
+    if was == "completed":
+        completions.withdraw(
+            user, enrolment, note=note or "The completion mark was undone.", now=now
         )
-    )
+    return enrolment

@@ -7,6 +7,7 @@ because the views re-render the same bound form.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
@@ -29,6 +30,8 @@ from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from academy.accounts.forms import email_field
+from academy.catalogue import schedule
+from academy.db_types import utcnow
 from academy.forms import clean_line, clean_text, optional_id
 
 
@@ -217,19 +220,61 @@ def _float(value: Decimal | None) -> float | None:
 
 
 class SessionTimesMixin:
+    """A session's day and times on a UK clock, checked by ``academy.catalogue.schedule``: a
+    time the clocks skip is refused naming the gap; a time that happens twice follows
+    ``schedule.AMBIGUOUS_RULE``, which the hint says. :meth:`session_times` gives the UTC pair."""
+
     date = DateField(
         "Date",
         validators=[DataRequired("Enter the date, like 2027-03-14.")],
         description="UK time.",
     )
     start_time = TimeField(
-        "Starts at", validators=[DataRequired("Enter the start time, like 09:30.")]
+        "Starts at",
+        validators=[DataRequired("Enter the start time, like 09:30.")],
+        description=schedule.AMBIGUOUS_RULE,
     )
     end_time = TimeField("Ends at", validators=[DataRequired("Enter the end time, like 16:30.")])
 
+    def validate_date(self, field) -> None:
+        if field.data is None:
+            return
+        today = schedule.to_local(utcnow()).date()
+        if field.data < today:
+            raise ValidationError("The date is in the past: enter a date from today.")
+        if field.data > schedule.to_local(schedule.horizon(utcnow())).date():
+            raise ValidationError(
+                f"The date can be at most {schedule.HORIZON_YEARS} years ahead. Check the year."
+            )
+
+    def _check_time(self, field) -> None:
+        day = self.date.data
+        if day is not None and field.data is not None and not self.date.errors:
+            if schedule.is_gap(day, field.data):
+                raise ValidationError(schedule.gap_message(day, field.data))
+
+    def validate_start_time(self, field) -> None:
+        self._check_time(field)
+
     def validate_end_time(self, field) -> None:
+        self._check_time(field)
         if self.start_time.data and field.data and field.data <= self.start_time.data:
             raise ValidationError("The session must end after it starts.")
+
+    def session_times(self) -> tuple[datetime, datetime]:
+        """The session's start and end as the UTC moments to store (after validation)."""
+        day = self.date.data
+        return (
+            schedule.to_utc(day, self.start_time.data).utc,
+            schedule.to_utc(day, self.end_time.data).utc,
+        )
+
+    def ambiguous_note(self) -> str | None:
+        """The clocks-back rule, when it decided one of the typed times; else None."""
+        day = self.date.data
+        if any(schedule.is_ambiguous(day, t) for t in (self.start_time.data, self.end_time.data)):
+            return schedule.AMBIGUOUS_RULE
+        return None
 
 
 _LOOKS_LIKE_A_LINK = re.compile(r"(?i)\b(?:https?://|www\.)")
@@ -265,8 +310,22 @@ class CohortPlaceMixin:
     closes_on = DateField(
         "Enrolment closes on (optional)",
         validators=[Optional()],
-        description="Leave empty to close when the first session starts.",
+        description="Leave empty to close when the first session starts. It closes at 23:59 UK"
+        " time that day, and must be on or before the day of the first session.",
     )
+
+    def validate_closes_on(self, field) -> None:
+        if field.data is None:
+            return
+        # the new-cohort form has the first session's date; the edit view sets ``first_day``
+        date_field = getattr(self, "date", None)
+        first = date_field.data if date_field is not None else getattr(self, "first_day", None)
+        if first is not None and field.data > first:
+            raise ValidationError("Enrolment must close on or before the day of the first session.")
+
+    def closes_at(self) -> datetime | None:
+        """When enrolment closes, as the UTC moment to store (None: at the first session)."""
+        return schedule.closing_moment(self.closes_on.data) if self.closes_on.data else None
 
     def validate_location(self, field) -> None:
         if not self.is_online.data and not field.data:
@@ -299,6 +358,13 @@ class CohortEditForm(CohortPlaceMixin, FlaskForm):
 
 class SessionForm(SessionTimesMixin, FlaskForm):
     pass
+
+
+class UndoMarkForm(FlaskForm):
+    note = StringField(
+        "Why (optional)", filters=[clean_line], validators=[Length(max=1000)],
+        description="Shown in the learner's record and the audit log.",
+    )  # fmt: skip
 
 
 class CancelCohortForm(FlaskForm):

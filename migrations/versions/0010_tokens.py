@@ -7,7 +7,7 @@ sent stop working (they lasted an hour), as do confirmation and address-change l
 before the upgrade; their owners ask again.
 
 Revision ID: 0010_tokens
-Revises: 0007
+Revises: 0009_places
 Create Date: 2026-12-03 09:00:00.000000
 
 """
@@ -19,7 +19,7 @@ import academy.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0010_tokens'
-down_revision = '0007'
+down_revision = '0009_places'
 branch_labels = None
 depends_on = None
 

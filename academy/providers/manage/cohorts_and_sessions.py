@@ -1,17 +1,21 @@
-"""Cohorts and their dated sessions: add and change a cohort, add and move sessions, cancel."""
+"""Cohorts and their dated sessions: add and change a cohort, add and move sessions, cancel.
+
+Every date and time goes through ``academy.catalogue.schedule`` (the forms and the services):
+UK local time, the horizon, the gap and the fold at the clock changes.
+"""
 
 from __future__ import annotations
-
-from datetime import time
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from academy.catalogue import schedule
 from academy.db_types import utcnow
-from academy.extensions import db
-from academy.formatting import format_date, format_time
+from academy.enrolment import joining
+from academy.enrolment.services import attendance_opens, completion_opens, undo_deadline
+from academy.enrolment.states import UNDO_DAYS
+from academy.formatting import format_date, format_time, plural
 from academy.providers import cohorts as cohort_services
-from academy.providers import joining, services
 from academy.providers.forms import (
     CancelCohortForm,
     CohortEditForm,
@@ -19,6 +23,7 @@ from academy.providers.forms import (
     ConfirmForm,
     DecisionForm,
     SessionForm,
+    UndoMarkForm,
 )
 from academy.providers.manage.common import (
     bp,
@@ -27,22 +32,31 @@ from academy.providers.manage.common import (
     form_status,
     session_of,
     staff_organisation,
-    uk_local,
-    uk_to_utc,
 )
+from academy.unit_of_work import attempt
 
 
 def _cohort_fields(form) -> dict:
     """What the new-cohort and edit-cohort forms both set: places, where, when enrolment
     closes (the end of that day, UK time) and the joining link."""
-    closes_on = form.closes_on.data
     return {
         "capacity": form.capacity.data,
         "is_online": form.is_online.data,
         "location": form.location.data,
-        "enrolment_closes_at": uk_to_utc(closes_on, time(23, 59)) if closes_on else None,
+        "enrolment_closes_at": form.closes_at(),
         "joining_link": form.joining_link.data,
     }
+
+
+def first_error(form) -> str | None:
+    """A refusal ``attempt`` attached to the form, for the page's error summary."""
+    return form.form_errors[0] if form.form_errors else None
+
+
+def _saved(message: str, form) -> str:
+    """The success message, with the clocks-back rule when it decided a typed time."""
+    note = form.ambiguous_note()
+    return f"{message} {note}" if note else message
 
 
 @bp.route("/<slug>/courses/<int:course_id>/cohorts/new", methods=["GET", "POST"])
@@ -51,32 +65,26 @@ def new_cohort(slug: str, course_id: int):
     provider = staff_organisation(slug)
     course = course_of(provider, course_id)
     form = CohortForm()
-    problem = None
     if form.validate_on_submit():
-        try:
+        with attempt(form):
+            starts_at, ends_at = form.session_times()
             cohort = cohort_services.create_cohort(
-                current_user,
-                course,
-                **_cohort_fields(form),
-                starts_at=uk_to_utc(form.date.data, form.start_time.data),
-                ends_at=uk_to_utc(form.date.data, form.end_time.data),
+                current_user, course, **_cohort_fields(form), starts_at=starts_at, ends_at=ends_at
             )
-        except services.ProviderError as error:
-            db.session.rollback()
-            problem = error.message
-        else:
-            db.session.commit()
-            flash("The cohort is added. Add more sessions if it meets more than once.", "success")
+            flash(
+                _saved("The cohort is added. Add more sessions if it meets more than once.", form),
+                "success",
+            )
             return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort.id), 303)
     return render_template(
         "providers/form.html",
         form=form,
         provider=provider,
-        problem=problem,
+        problem=first_error(form),
         heading=f"Add a cohort of {course.title}",
         submit="Add cohort",
-        intro="Give the first session now; you can add more sessions next.",
-    ), form_status(form, problem)
+        intro="Give the first session now; you can add more sessions next. Times are UK time.",
+    ), form_status(form, form.form_errors)
 
 
 @bp.get("/<slug>/cohorts/<int:cohort_id>")
@@ -89,6 +97,7 @@ def cohort(slug: str, cohort_id: int):
 
 def _cohort_page(provider, cohort, *, session_form=None, status=200):
     rows = cohort_services.enrolment_list(cohort)
+    now = utcnow()
     return render_template(
         "providers/cohort.html",
         provider=provider,
@@ -96,9 +105,13 @@ def _cohort_page(provider, cohort, *, session_form=None, status=200):
         rows=rows,
         confirm=ConfirmForm(),
         decision=DecisionForm(),
+        undo_form=UndoMarkForm(formdata=None),
         session_form=session_form or SessionForm(formdata=None),
-        local=uk_local,
-        now=utcnow(),
+        now=now,
+        attendance_opens=attendance_opens(cohort),
+        completion_opens=completion_opens(cohort),
+        undo_deadline=undo_deadline,
+        undo_days=UNDO_DAYS,
         joining_link=joining.link_of(cohort) if cohort.is_online else None,
         pending=[r for r in rows if r.status == "requested"],
     ), status
@@ -110,25 +123,19 @@ def edit_cohort(slug: str, cohort_id: int):
     provider = staff_organisation(slug)
     cohort = cohort_of(provider, cohort_id)
     form = CohortEditForm(obj=cohort)
+    if cohort.starts_at is not None:
+        form.first_day = schedule.to_local(cohort.starts_at).date()
     if request.method == "GET":
         form.joining_link.data = joining.link_of(cohort)
         if cohort.enrolment_closes_at:
-            form.closes_on.data = uk_local(cohort.enrolment_closes_at).date()
-    problem = None
+            form.closes_on.data = schedule.to_local(cohort.enrolment_closes_at).date()
     if form.validate_on_submit():
-        try:
-            promoted = cohort_services.update_cohort(
-                current_user,
-                cohort,
-                **_cohort_fields(form),
-            )
-        except services.ProviderError as error:
-            db.session.rollback()
-            problem = error.message
-        else:
-            db.session.commit()
+        with attempt(form):
+            promoted = cohort_services.update_cohort(current_user, cohort, **_cohort_fields(form))
             extra = (
-                f" {len(promoted)} learners moved from the waitlist to a place." if promoted else ""
+                f" {plural(len(promoted), 'learner')} moved from the waitlist to a place."
+                if promoted
+                else ""
             )
             flash("The cohort is saved." + extra, "success")
             return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
@@ -136,11 +143,10 @@ def edit_cohort(slug: str, cohort_id: int):
         "providers/form.html",
         form=form,
         provider=provider,
-        problem=problem,
-        problem_field="capacity",
+        problem=first_error(form),
         heading=f"Change the cohort of {cohort.course.title}",
         submit="Save cohort",
-    ), form_status(form, problem)
+    ), form_status(form, form.form_errors)
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/sessions")
@@ -149,17 +155,13 @@ def add_session(slug: str, cohort_id: int):
     provider = staff_organisation(slug)
     cohort = cohort_of(provider, cohort_id)
     form = SessionForm()
-    if not form.validate_on_submit():
-        return _cohort_page(provider, cohort, session_form=form, status=422)
-    cohort_services.add_session(
-        current_user,
-        cohort,
-        uk_to_utc(form.date.data, form.start_time.data),
-        uk_to_utc(form.date.data, form.end_time.data),
-    )
-    db.session.commit()
-    flash("The session is added.", "success")
-    return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+    if form.validate_on_submit():
+        with attempt(form):
+            starts_at, ends_at = form.session_times()
+            cohort_services.add_session(current_user, cohort, starts_at, ends_at)
+            flash(_saved("The session is added.", form), "success")
+            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+    return _cohort_page(provider, cohort, session_form=form, status=422)
 
 
 @bp.route("/<slug>/cohorts/<int:cohort_id>/sessions/<int:session_id>", methods=["GET", "POST"])
@@ -170,35 +172,37 @@ def move_session(slug: str, cohort_id: int, session_id: int):
     session = session_of(cohort, session_id)
     form = SessionForm()
     if request.method == "GET":
-        start, end = uk_local(session.starts_at), uk_local(session.ends_at)
+        start, end = schedule.to_local(session.starts_at), schedule.to_local(session.ends_at)
         form.date.data, form.start_time.data, form.end_time.data = (
             start.date(),
             start.time(),
             end.time(),
         )
     if form.validate_on_submit():
-        told = cohort_services.move_session(
-            current_user,
-            cohort,
-            session_id,
-            uk_to_utc(form.date.data, form.start_time.data),
-            uk_to_utc(form.date.data, form.end_time.data),
-        )
-        db.session.commit()
-        flash(
-            f"The session is moved. We have emailed {len(told)} learners and their"
-            " calendars will update.",
-            "success",
-        )
-        return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+        with attempt(form):
+            starts_at, ends_at = form.session_times()
+            told = cohort_services.move_session(
+                current_user, cohort, session_id, starts_at, ends_at
+            )
+            flash(
+                _saved(
+                    f"The session is moved. We have emailed {plural(len(told), 'learner')} and"
+                    " their calendars will update.",
+                    form,
+                ),
+                "success",
+            )
+            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
     return render_template(
         "providers/form.html",
         form=form,
         provider=provider,
+        problem=first_error(form),
         heading="Change the session's date and times",
-        intro="Everyone with a place or on the waitlist is emailed, and their calendar updates.",
+        intro="Everyone with a place or on the waitlist is emailed, and their calendar updates."
+        " Times are UK time.",
         submit="Save and tell learners",
-    ), form_status(form)
+    ), form_status(form, form.form_errors)
 
 
 @bp.route(
@@ -213,20 +217,15 @@ def remove_session(slug: str, cohort_id: int, session_id: int):
     form = ConfirmForm()
     problem = None
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             told = cohort_services.remove_session(current_user, cohort, session_id)
-        except services.ProviderError as error:
-            db.session.rollback()
-            problem = error.message
-        else:
-            db.session.commit()
-            learners = "1 learner" if len(told) == 1 else f"{len(told)} learners"
             flash(
-                f"The session on {when} is removed. We have emailed {learners} and their"
-                " calendars will update.",
+                f"The session on {when} is removed. We have emailed"
+                f" {plural(len(told), 'learner')} and their calendars will update.",
                 "success",
             )
             return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+        problem = outcome.error
     elif request.method == "GET":
         # say why before anyone presses the button, rather than after
         problem = cohort_services.session_removal_problem(cohort, session)
@@ -251,19 +250,20 @@ def cancel_cohort(slug: str, cohort_id: int):
     cohort = cohort_of(provider, cohort_id)
     form = CancelCohortForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form) as outcome:
             told = cohort_services.cancel_cohort(current_user, cohort, form.message.data or "")
-        except services.ProviderError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"The cohort is cancelled and we have emailed {len(told)} learners.", "success")
+            flash(
+                f"The cohort is cancelled and we have emailed {plural(len(told), 'learner')}.",
+                "success",
+            )
+        if outcome.failed:
+            flash(outcome.error, "error")
         return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
     return render_template(
         "providers/form.html",
         form=form,
         provider=provider,
+        problem=first_error(form),
         heading=f"Cancel this cohort of {cohort.course.title}?",
         intro="Everyone with a place, on the waitlist or asking for a place is emailed, and"
         " their enrolments are marked cancelled. This cannot be undone.",

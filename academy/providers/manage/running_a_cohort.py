@@ -1,17 +1,26 @@
 """Running a cohort: deciding requests for a place, marks (attended, completed, not
-completed) and the learner list as CSV."""
+completed), undoing a mark, and the learner list as CSV.
+
+A refusal (too early to mark, a cancelled cohort, nobody chosen) is flashed on the cohort page
+and changes nothing; the request's unit of work commits only what succeeded.
+"""
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from academy import params
-from academy.extensions import db
+from academy.enrolment import states
+from academy.formatting import plural
 from academy.providers import cohorts as cohort_services
-from academy.providers import services
-from academy.providers.forms import ConfirmForm, DecisionForm
+from academy.providers.forms import ConfirmForm, DecisionForm, UndoMarkForm
 from academy.providers.manage.common import bp, cohort_of, staff_organisation
+from academy.unit_of_work import attempt
+
+
+def _back(slug: str, cohort_id: int):
+    return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/requests/<int:enrolment_id>")
@@ -22,8 +31,8 @@ def decide(slug: str, cohort_id: int, enrolment_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         flash("Choose accept or decline.", "error")
-        return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
-    try:
+        return _back(slug, cohort_id)
+    with attempt(form) as outcome:
         enrolment = cohort_services.decide_request(
             current_user,
             cohort,
@@ -31,13 +40,13 @@ def decide(slug: str, cohort_id: int, enrolment_id: int):
             form.decision.data == "accept",
             form.message.data or "",
         )
-    except services.ProviderError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Decided: {enrolment.user.name} is now {enrolment.status}.", "success")
-    return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+        flash(
+            f"Decided: {enrolment.user.name}: {states.label(enrolment.status).lower()}.",
+            "success",
+        )
+    if outcome.failed:
+        flash(outcome.error, "error")
+    return _back(slug, cohort_id)
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/marks")
@@ -45,9 +54,11 @@ def decide(slug: str, cohort_id: int, enrolment_id: int):
 def mark(slug: str, cohort_id: int):
     provider = staff_organisation(slug)
     cohort = cohort_of(provider, cohort_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    outcome = request.form.get("outcome", "")
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash("The form has expired. Reload the page and try again.", "error")
+        return _back(slug, cohort_id)
+    outcome_name = request.form.get("outcome", "")
     if request.form.get("all") == "1":
         ids = [
             r.id
@@ -56,17 +67,40 @@ def mark(slug: str, cohort_id: int):
         ]
     else:
         ids = params.keep_ids(request.form.getlist("enrolment"))
-    try:
+    with attempt(form) as outcome:
         changed = cohort_services.mark(
-            current_user, cohort, ids, outcome, (request.form.get("note") or "")[:1000]
+            current_user, cohort, ids, outcome_name, (request.form.get("note") or "")[:1000]
         )
-    except services.ProviderError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(f"Saved: {changed} {'learner' if changed == 1 else 'learners'} marked.", "success")
-    return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+        if changed:
+            flash(f"Saved: {plural(changed, 'learner')} marked.", "success")
+        else:
+            flash("Nothing changed: the learners chosen already had that mark.", "info")
+    if outcome.failed:
+        flash(outcome.error, "error")
+    return _back(slug, cohort_id)
+
+
+@bp.post("/<slug>/cohorts/<int:cohort_id>/marks/<int:enrolment_id>/undo")
+@login_required
+def undo_mark(slug: str, cohort_id: int, enrolment_id: int):
+    provider = staff_organisation(slug)
+    cohort = cohort_of(provider, cohort_id)
+    form = UndoMarkForm()
+    if not form.validate_on_submit():
+        flash("The form has expired. Reload the page and try again.", "error")
+        return _back(slug, cohort_id)
+    with attempt(form) as outcome:
+        enrolment = cohort_services.undo_mark(
+            current_user, cohort, enrolment_id, form.note.data or ""
+        )
+        flash(
+            f"The mark is undone: {enrolment.user.name} has a place again, any verified entry"
+            " and credential are withdrawn, and we have emailed them.",
+            "success",
+        )
+    if outcome.failed:
+        flash(outcome.error, "error")
+    return _back(slug, cohort_id)
 
 
 @bp.get("/<slug>/cohorts/<int:cohort_id>/learners.csv")
