@@ -1,8 +1,11 @@
 """The course editor: create, edit, submit for review and archive a provider's courses.
 
 A provider never sets a course's status directly: the only ways in are :func:`submit_course`
-(to the curators' queue) and :func:`archive_course`; publishing is a curator's act
-(``academy.curation.services``). Every edit is written to the audit log with what changed.
+(to the curators' queue), :func:`withdraw` and :func:`archive_course`; publishing is a curator's
+act (``academy.curation.services``). The moves allowed in each state are in
+``academy.catalogue.states``. An edit of a published course is kept as its pending edit
+(:func:`encode`, ids for terms and courses) and the live columns stay as approved. Every edit is
+written to the audit log with what changed.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ from sqlalchemy.orm import selectinload
 
 from academy import audit
 from academy.accounts.models import User
+from academy.catalogue import states
 from academy.catalogue.models import Course
 from academy.catalogue.slugs import make_unique_slug
 from academy.db_types import utcnow
 from academy.extensions import db
+from academy.providers import notify
 from academy.providers.models import Provider
 from academy.providers.services import ProviderError, require_staff
+from academy.taxonomy.models import DeliveryMode, Principle, Profession, Region, Sector, Step
 
 #: the fields the editor sets, in the order the review diff shows them
 EDITABLE = (
@@ -49,6 +55,15 @@ EDITABLE = (
 )
 _TERMS = ("step", "delivery_mode", "region")
 _LISTS = ("sectors", "professions", "principles", "prerequisites")
+_TERM_MODELS = {
+    "step": Step,
+    "delivery_mode": DeliveryMode,
+    "region": Region,
+    "sectors": Sector,
+    "professions": Profession,
+    "principles": Principle,
+    "prerequisites": Course,
+}
 
 LABELS = {
     "who_its_for": "Who it's for",
@@ -97,10 +112,118 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, list
     }
 
 
+def encode(values: dict[str, Any]) -> dict[str, Any]:
+    """Model values (terms and courses as objects) as JSON-able values: ids for terms and
+    courses, sorted id lists, no fee unless the cost is a fee. Two encodings are equal exactly
+    when the listings are."""
+    out: dict[str, Any] = {}
+    for name in EDITABLE:
+        if name not in values:
+            continue
+        value = values[name]
+        if name in _TERMS:
+            value = value.id if value is not None else None
+        elif name in _LISTS:
+            value = sorted(item.id for item in value)
+        out[name] = value
+    if out.get("cost_type", "fee") != "fee":
+        out["fee_pence"] = None
+    return out
+
+
+def encoded(course: Course) -> dict[str, Any]:
+    """``course``'s live listing, encoded (:func:`encode`)."""
+    return encode({name: getattr(course, name) for name in EDITABLE})
+
+
+def _lookup(data: dict[str, Any]) -> dict[str, dict[int, Any]]:
+    """The terms and courses ``data`` names, by id: one query per kind it uses."""
+    found: dict[str, dict[int, Any]] = {}
+    for name, model in _TERM_MODELS.items():
+        value = data.get(name)
+        ids = [value] if isinstance(value, int) else value if isinstance(value, list) else []
+        ids = [i for i in ids if isinstance(i, int)]
+        found[name] = (
+            {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+            if ids
+            else {}
+        )
+    return found
+
+
+def decode(data: dict[str, Any]) -> dict[str, Any]:
+    """Encoded values back as model values (terms and courses as objects). A term or course
+    that no longer exists is left out of a list (or kept as it is, for a single term)."""
+    rows = _lookup(data)
+    values: dict[str, Any] = {}
+    for name in EDITABLE:
+        if name not in data:
+            continue
+        value = data[name]
+        if name in _TERMS:
+            if value is None:
+                values[name] = None
+            elif value in rows[name]:
+                values[name] = rows[name][value]
+            continue
+        if name in _LISTS:
+            value = [rows[name][i] for i in value if i in rows[name]]
+        values[name] = value
+    return values
+
+
+def named(data: dict[str, Any]) -> dict[str, Any]:
+    """Encoded values as a :func:`snapshot` shows them (names for terms, titles for courses),
+    with today's names, so a curator's rename is never seen as the provider's change. Names
+    already (an approval recorded before ids were kept) are shown as they are."""
+    rows = _lookup(data)
+
+    def shown(name: str, item: Any) -> Any:
+        if not isinstance(item, int) or isinstance(item, bool):
+            return item
+        row = rows[name].get(item)
+        if row is None:
+            return "(no longer listed)"
+        return row.title if name == "prerequisites" else row.name
+
+    values: dict[str, Any] = {}
+    for name in EDITABLE:
+        value = data.get(name)
+        if name in _TERMS:
+            value = shown(name, value) if value is not None else None
+        elif name in _LISTS:
+            value = sorted(shown(name, item) for item in value or [])
+        values[name] = value
+    return values
+
+
+def pending(course: Course) -> dict[str, Any] | None:
+    """The pending edit of a published course, encoded; None when there is none."""
+    return json.loads(course.pending_edit) if course.pending_edit else None
+
+
+def approved(course: Course) -> dict[str, Any] | None:
+    """The listing as last approved, encoded (or by names, if approved before ids were kept)."""
+    return json.loads(course.approved_snapshot) if course.approved_snapshot else None
+
+
+def review_pair(course: Course) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """``(before, after)`` as snapshots: what a curator compares, and a provider sees waiting.
+
+    A published course's pending edit against its live version; otherwise the listing against
+    its last approval (``before`` is None when it was never approved)."""
+    edit = pending(course)
+    if edit is not None:
+        return snapshot(course), named({**encoded(course), **edit})
+    last = approved(course)
+    return (named(last) if last is not None else None), snapshot(course)
+
+
 def changes_since_approval(course: Course) -> dict[str, list]:
-    """What differs from the listing as last approved (all fields for a never-approved one)."""
-    approved = json.loads(course.approved_snapshot) if course.approved_snapshot else None
-    return diff(approved, snapshot(course))
+    """What the review would change: the pending edit against the live version, or the
+    listing against its last approval (all fields for a never-approved one)."""
+    before, after = review_pair(course)
+    return diff(before, after)
 
 
 def get_course(user: User, provider: Provider, course_id: int) -> Course:
@@ -186,23 +309,60 @@ def create_course(user: User, provider: Provider, values: dict[str, Any]) -> Cou
     return course
 
 
+def _shown_version(course: Course) -> dict[str, Any]:
+    """What the provider's editor shows: the pending edit if there is one, else the columns."""
+    edit = pending(course)
+    return {**encoded(course), **edit} if edit is not None else encoded(course)
+
+
+def editor_values(course: Course) -> dict[str, Any]:
+    """Model values for the editor form: the pending edit over the live course."""
+    edit = pending(course)
+    values = {name: getattr(course, name) for name in EDITABLE}
+    if edit is not None:
+        values.update(decode(edit))
+    return values
+
+
 def update_course(user: User, course: Course, values: dict[str, Any]) -> dict[str, list]:
     """Save the editor's values; returns (and logs) what changed.
 
-    The status never changes here. A published course stays published and joins the curators'
-    queue so they see the change. :raise ProviderError: archived course, or reference taken.
+    The status never changes here. For a published course, the reviewed fields
+    (``states.REVIEWED_FIELDS``) are kept as its pending edit and the course joins the
+    curators' queue; learners keep the approved version. An edit that gives back the live
+    version withdraws the pending one. Other courses are changed in place.
+
+    :raise ProviderError: archived course, or reference taken.
     """
     require_staff(user, course.provider)
-    if course.status == "archived":
-        raise ProviderError("This course is archived, so it can no longer be edited.")
+    if not states.allowed(course, "edit"):
+        raise ProviderError(states.REFUSALS["edit"])
     _check_reference(course.provider, values["reference"], course)
-    before = snapshot(course)
-    _apply(course, values)
-    changes = diff(before, snapshot(course))
+    if course.status != "published":
+        before = snapshot(course)
+        _apply(course, values)
+        changes = diff(before, snapshot(course))
+    else:
+        shown_before = _shown_version(course)
+        course.reference = values["reference"]
+        live = encoded(course)
+        new = encode({k: v for k, v in values.items() if k in states.REVIEWED_FIELDS})
+        edit = {k: v for k, v in new.items() if live.get(k) != v}
+        changes = diff(named(shown_before), named({**live, **new}))
+        if not changes:
+            return changes
+        if not edit:
+            course.pending_edit = None
+            course.review_requested_at = None
+            course.rejection_reason = ""
+        else:
+            course.pending_edit = json.dumps(edit, sort_keys=True)
+            if course.review_requested_at is None:
+                course.review_requested_at = utcnow()
+                db.session.flush()
+                notify.submission_waiting(course)
     if not changes:
         return changes
-    if course.status == "published" and course.review_requested_at is None:
-        course.review_requested_at = utcnow()
     db.session.flush()
     audit.record(
         user, "course.edited", f"Edited the course {course.title}", course=course, detail=changes
@@ -210,24 +370,46 @@ def update_course(user: User, course: Course, values: dict[str, Any]) -> dict[st
     return changes
 
 
-def submit_course(user: User, course: Course) -> Course:
-    """Send a draft or rejected course to the curators' queue.
+def withdraw(user: User, course: Course) -> Course:
+    """Take back what waits for review: a published course's edit is dropped (learners keep
+    the live version), a submitted course goes back to draft.
 
-    :raise ProviderError: the course is not a draft or rejected.
+    :raise ProviderError: nothing of this course waits for review.
     """
     require_staff(user, course.provider)
-    if course.status not in ("draft", "rejected"):
+    if not states.allowed(course, "withdraw"):
+        raise ProviderError(states.REFUSALS["withdraw"])
+    if course.status == "submitted":
+        course.status = "draft"
+    course.pending_edit = None
+    course.review_requested_at = None
+    db.session.flush()
+    audit.record(user, "course.withdrawn", f"Withdrew {course.title} from review", course=course)
+    return course
+
+
+def submit_course(user: User, course: Course) -> Course:
+    """Send a draft or rejected course (or a published course's refused edit, again) to the
+    curators' queue.
+
+    :raise ProviderError: nothing to submit in this state (``states.TRANSITIONS``).
+    """
+    require_staff(user, course.provider)
+    if not states.allowed(course, "submit"):
         raise ProviderError(
             {
                 "submitted": "This course is already waiting for a curator.",
-                "published": "This course is already published; edits go to the curators"
-                " automatically.",
+                "edit_pending": "Your edit is already waiting for a curator.",
+                "published": "This course is already published; an edit goes to the curators"
+                " when you save it.",
                 "archived": "This course is archived.",
-            }[course.status]
+            }[course.state]
         )
-    course.status = "submitted"
+    if course.status != "published":
+        course.status = "submitted"
     course.review_requested_at = utcnow()
     db.session.flush()
+    notify.submission_waiting(course)
     audit.record(user, "course.submitted", f"Submitted {course.title} for review", course=course)
     return course
 
@@ -238,11 +420,12 @@ def archive_course(user: User, course: Course) -> Course:
     :raise ProviderError: already archived.
     """
     require_staff(user, course.provider)
-    if course.status == "archived":
-        raise ProviderError("This course is already archived.")
+    if not states.allowed(course, "archive"):
+        raise ProviderError(states.REFUSALS["archive"])
     was = course.status
     course.status = "archived"
     course.review_requested_at = None
+    course.pending_edit = None
     db.session.flush()
     audit.record(
         user,

@@ -19,6 +19,7 @@ from academy.catalogue.slugs import make_unique_slug
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.mail import outbox
+from academy.providers import notify
 from academy.providers.models import Provider, ProviderInvitation
 from academy.unit_of_work import DomainError
 
@@ -88,6 +89,7 @@ def create_organisation(
     db.session.add(ProviderMembership(user=user, provider=provider, is_admin=True))
     db.session.flush()
     audit.record(user, "provider.created", f"Created the organisation {name}", provider=provider)
+    notify.organisation_created(provider)
     return provider
 
 
