@@ -90,9 +90,7 @@ def test_a_status_that_cannot_be_honoured_is_refused(
         ("published", "published", "published"),
     ],
 )
-def test_the_status_column_is_honoured_as_documented(
-    provider, make_course, existing, cell, status
-):
+def test_the_status_column_is_honoured_as_documented(provider, make_course, existing, cell, status):
     if existing:
         make_course("Course", provider=provider, reference="A", status=existing)
     report = import_course_csv(csv_of(f"A,Course,1,,{cell}"), provider)
@@ -125,11 +123,15 @@ def test_the_web_screen_can_import_only_the_good_rows(client, provider, make_use
     refused = upload(client, csrf, provider, data)
     assert refused.status_code == 422 and 'name="token"' not in refused.get_data(as_text=True)
     body = (
-        "--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n"
-        f"{csrf(client)}\r\n--b\r\nContent-Disposition: form-data; name=\"skip_bad_rows\"\r\n\r\n"
-        "y\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"c.csv\"\r\n"
-        "Content-Type: text/csv\r\n\r\n"
-    ).encode() + data + b"\r\n--b--\r\n"
+        (
+            '--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+            f'{csrf(client)}\r\n--b\r\nContent-Disposition: form-data; name="skip_bad_rows"\r\n\r\n'
+            'y\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="c.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + data
+        + b"\r\n--b--\r\n"
+    )
     response = client.post(
         "/provider/hill/import", data=body, content_type="multipart/form-data; boundary=b"
     )
