@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from academy.catalogue.models import (
 )
 from academy.db_types import utcnow
 from academy.extensions import db
+from academy.imports.text import match_key
 from academy.providers import notify
 from academy.providers.courses import (
     changes_since_approval,
@@ -463,11 +462,10 @@ FIXED_KINDS = frozenset({"steps"})
 
 
 def name_key(name: str) -> str:
-    """A name as compared for sameness: case, accents, punctuation and spacing ignored
-    ("Santé  publique!" and "sante publique" are the same name)."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[\W_]+", "", plain)
+    """A name as compared for sameness: case, accents, punctuation, spacing, "&" and "and"
+    ignored ("Santé & publique!" and "sante and publique" are the same name). It is the key the
+    import matches names on, so no two values of a list can be told apart only by an import."""
+    return match_key(name)
 
 
 def _check_name_free(model: type[TermMixin], name: str, except_id: int | None = None) -> None:
