@@ -107,6 +107,15 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("manage.edit_organisation", "POST"): ("/provider/{provider}/details", staff_x(422)),
     ("manage.members", "GET"): ("/provider/{provider}/members", STAFF_X),
     ("manage.invite", "POST"): ("/provider/{provider}/members/invite", staff_x(422)),
+    # no such invitation: refused with a message on the members page
+    ("manage.cancel_invitation", "POST"): (
+        "/provider/{provider}/invitations/999999/cancel",
+        staff_x(303),
+    ),
+    ("manage.resend_invitation", "POST"): (
+        "/provider/{provider}/invitations/999999/resend",
+        staff_x(303),
+    ),
     # X's only admin may neither demote nor remove themselves: refused, nothing changes
     ("manage.toggle_admin", "POST"): (
         "/provider/{provider}/members/{staff_x_id}/admin",

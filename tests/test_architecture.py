@@ -23,7 +23,6 @@ NOT_YET_CONVERTED = {
     "academy/portfolio/export_views.py",
     "academy/portfolio/sharing_views.py",
     "academy/providers/manage/cohorts_and_sessions.py",
-    "academy/providers/manage/organisation.py",
     "academy/providers/manage/running_a_cohort.py",
 }
 
