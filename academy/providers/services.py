@@ -366,9 +366,10 @@ def find_invitation(token: str, now: datetime | None = None) -> ProviderInvitati
             " to join, ask them to invite you again."
         )
     if invitation.expires_at <= now:
+        expired = invitation.expires_at.astimezone(UK)
         raise InvalidInvitation(
-            f"This invitation to {name} expired on {invitation.expires_at.astimezone(UK):%d %B %Y}. Ask them to"
-            " send it again: they can resend it from their members page."
+            f"This invitation to {name} expired on {expired:%d %B %Y}. Ask them to send it"
+            " again: they can resend it from their members page."
         )
     return invitation
 
