@@ -171,8 +171,13 @@ def approve(course_id: int):
     course = _course_or_404(course_id)
     form = ReasonForm(formdata=None)
     with attempt(form):
+        was_edit = course.pending_edit is not None
         services.approve(current_user, course, request.form.get("seen") or None)
-        flash(f"{course.title}: approved; learners now see this version.", "success")
+        flash(
+            f"{course.title} is published"
+            + (" with the edit; learners now see the new version." if was_edit else "."),
+            "success",
+        )
         return redirect(url_for("curation.queue"), 303)
     return _review_page(_course_or_404(course_id), form, 422)
 
