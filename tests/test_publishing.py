@@ -259,3 +259,24 @@ def test_provider_decisions_honour_the_mail_choice(published, make_user):
     db.session.commit()
     to = set(db.session.scalars(select(OutboxMessage.to_address)))
     assert to == {"staff@trust.example"}
+
+
+def test_a_resubmission_shows_what_changed_since_it_was_sent_back(
+    client, published, make_course, login
+):
+    provider, staff, curator, _ = published
+    course = make_course("Fresh listing", provider=provider, status="draft", summary="First go.")
+    course_services.submit_course(staff, course)
+    curation.reject(curator, course, "Say who it is for.")
+    course_services.update_course(
+        staff, course, values_of(course, who_its_for="Housing support workers.")
+    )
+    course_services.submit_course(staff, course)
+    db.session.commit()
+    assert curation.kind_of_course(course) == "resubmission"
+    login(client, curator)
+    page = client.get(f"/curation/courses/{course.id}").get_data(as_text=True)
+    assert "Changed since it was sent back" in page and "Say who it is for." in page
+    since = page.split("Changed since it was sent back", 1)[1].split("</section>", 1)[0]
+    assert "Housing support workers." in since and "First go." not in since
+    assert "never approved before" not in page

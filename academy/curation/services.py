@@ -225,6 +225,25 @@ def _approve_one(course: Course, now: datetime) -> tuple[dict, str]:
     return changes, outcome
 
 
+def _version_under_review(course: Course) -> dict:
+    """The listing a curator decides on, encoded: the pending edit over the live version."""
+    return {**encoded(course), **(pending(course) or {})}
+
+
+def rejected_version(course: Course) -> tuple[AuditEntry, dict] | None:
+    """The latest rejection of ``course`` with the version it refused (encoded), if kept."""
+    entry = db.session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.course_id == course.id, AuditEntry.action == "course.rejected")
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    )
+    if entry is None or not entry.detail:
+        return None
+    version = json.loads(entry.detail).get("version")
+    return (entry, version) if isinstance(version, dict) else None
+
+
 def _reject_one(course: Course, reason: str) -> str:
     outcome = "edit_rejected" if course.status == "published" else "rejected"
     if course.status != "published":
@@ -272,6 +291,7 @@ def reject(curator: User, course: Course, reason: str, token: str | None = None)
     if not states.allowed(course, "reject"):
         raise CurationError(states.REFUSALS["reject"])
     _check_fresh(course, token)
+    version = _version_under_review(course)
     outcome = _reject_one(course, reason.strip())
     db.session.flush()
     audit.record(
@@ -279,7 +299,7 @@ def reject(curator: User, course: Course, reason: str, token: str | None = None)
         "course.rejected",
         f"Rejected {course.title}: {reason.strip()}",
         course=course,
-        detail={"reason": reason.strip(), "outcome": outcome},
+        detail={"reason": reason.strip(), "outcome": outcome, "version": version},
     )
     notify.course_decided(course, outcome, reason.strip())
     return course
@@ -392,11 +412,12 @@ def bulk_decide(
             changes, outcome = _approve_one(course, now)
             entry = ("course.approved", f"Approved {course.title}", changes)
         else:
+            version = _version_under_review(course)
             outcome = _reject_one(course, reason)
             entry = (
                 "course.rejected",
                 f"Rejected {course.title}: {reason}",
-                {"reason": reason, "outcome": outcome, "bulk": True},
+                {"reason": reason, "outcome": outcome, "bulk": True, "version": version},
             )
         by_provider[course.provider_id][outcome].append(course)
         entries.append(

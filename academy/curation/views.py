@@ -20,7 +20,8 @@ from academy.curation.forms import BulkForm, MergeForm
 from academy.extensions import db
 from academy.providers.forms import ConfirmForm, ReasonForm, TermForm
 from academy.providers.models import Provider
-from academy.providers.review import review_rows
+from academy.catalogue.versions import named, review_pair
+from academy.providers.review import review_rows, rows_between
 from academy.taxonomy.models import TERM_MODELS
 from academy.unit_of_work import attempt
 
@@ -149,11 +150,26 @@ def review(course_id: int):
     return _review_page(course, ReasonForm(formdata=None))
 
 
+def _since_rejection(course):
+    """For a resubmission: the rejection and the rows changed since the version it refused."""
+    if not course.awaits_review or not course.rejection_reason:
+        return None, []
+    found = services.rejected_version(course)
+    if found is None:
+        return None, []
+    entry, version = found
+    _, now = review_pair(course)
+    return entry, rows_between(named(version), now)
+
+
 def _review_page(course, reason_form, status=200):
+    rejection, since_rows = _since_rejection(course)
     return render_template(
         "curation/review.html",
         course=course,
         rows=review_rows(course),
+        rejection=rejection,
+        since_rows=since_rows,
         first_review=course.approved_snapshot is None and course.pending_edit is None,
         is_edit=course.pending_edit is not None,
         approval=services.last_approval(course),
