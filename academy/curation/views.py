@@ -15,12 +15,12 @@ from academy.accounts.models import User
 from academy.accounts.security import curator_required
 from academy.audit import AuditEntry
 from academy.catalogue.models import Course
+from academy.catalogue.versions import named, review_pair
 from academy.curation import services
 from academy.curation.forms import BulkForm, MergeForm
 from academy.extensions import db
 from academy.providers.forms import ConfirmForm, ReasonForm, TermForm
 from academy.providers.models import Provider
-from academy.catalogue.versions import named, review_pair
 from academy.providers.review import review_rows, rows_between
 from academy.taxonomy.models import TERM_MODELS
 from academy.unit_of_work import attempt
