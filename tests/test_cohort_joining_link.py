@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import current_app
 from flask_migrate import downgrade, upgrade
 from icalendar import Calendar
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text
 
 from academy.audit import AuditEntry
 from academy.catalogue.models import Cohort, CohortSession, Course
@@ -160,17 +160,34 @@ def migrated_world() -> tuple[int, list[int]]:
     ids."""
     seed_taxonomy(Path(current_app.config["SEED_DIR"]))
     provider = Provider(name="Provider X", slug="provider-x")
-    course = Course(
-        title="KUF Awareness",
-        slug="kuf-awareness",
-        reference="KUF-1",
-        provider=provider,
-        step=db.session.scalar(select(Step).where(Step.slug == "awareness")),
-    )
+    db.session.add(provider)
+    db.session.flush()
+    # the courses table as it was at 0006: name only its columns (the model may have more now)
+    course_id = db.session.execute(
+        insert(Course.__table__)
+        .values(
+            title="KUF Awareness",
+            slug="kuf-awareness",
+            reference="KUF-1",
+            provider_id=provider.id,
+            step_id=db.session.scalar(select(Step.id).where(Step.slug == "awareness")),
+            summary="",
+            description="",
+            who_its_for="",
+            entry_requirements="",
+            where_next="",
+            cost_type="free",
+            lived_experience_codelivery=False,
+            status="draft",
+            created_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        .returning(Course.__table__.c.id)
+    ).scalar_one()
     start = utcnow() + timedelta(days=30)
     cohorts = [
         Cohort(
-            course=course,
+            course_id=course_id,
             capacity=10,
             is_online=online,
             location=location,
@@ -184,7 +201,7 @@ def migrated_world() -> tuple[int, list[int]]:
     ]
     db.session.add_all(cohorts)
     db.session.commit()
-    return course.id, [c.id for c in cohorts]
+    return course_id, [c.id for c in cohorts]
 
 
 def places() -> dict[int, str | None]:

@@ -36,7 +36,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('mail_preferences')
-    with op.batch_alter_table('provider_invitations', schema=None) as batch_op:
-        batch_op.drop_column('cancelled_at')
-    with op.batch_alter_table('courses', schema=None) as batch_op:
-        batch_op.drop_column('pending_edit')
+    # plain ALTER TABLE ... DROP COLUMN (SQLite has it since 3.35): a batch "move and copy" of
+    # courses would drop the old table, and SQLite's ON DELETE CASCADE would empty cohorts
+    op.drop_column('provider_invitations', 'cancelled_at')
+    op.drop_column('courses', 'pending_edit')
