@@ -20,6 +20,7 @@ install: $(BIN)/.installed
 ## Set up, migrate, seed an empty database and serve at http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask db upgrade
+	$(BIN)/flask taxonomy load
 	$(BIN)/flask seed --if-empty
 	$(BIN)/flask search sync
 	$(BIN)/flask run --host $(HOST) --port $(PORT)

@@ -66,6 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy.catalogue.views import bp as catalogue_bp
     from academy.credentials.views import bp as credentials_bp
     from academy.curation.views import bp as curation_bp
+    from academy.mail.views import bp as mail_preferences_bp
     from academy.portfolio import completions as portfolio_completions
     from academy.portfolio import navigation as portfolio_navigation
     from academy.portfolio.dashboard_views import bp as portfolio_dashboard_bp
@@ -88,6 +89,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(credentials_bp)
     app.register_blueprint(portfolio_bp)
     erasure.init_app(app)
+    app.register_blueprint(mail_preferences_bp)
     search.init_app(app)
     accounts.init_app(app)
     enrolment.init_app(app)

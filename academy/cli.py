@@ -1,4 +1,5 @@
-"""Command-line entry points: ``flask seed`` and ``flask courses import``."""
+"""Command-line entry points: ``flask seed``, ``flask taxonomy load``, ``flask curation
+digest`` (and ``flask courses import``, ``flask search``, ``flask mail`` from their packages)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,58 @@ def seed_command(seed_dir: Path | None, if_empty: bool) -> None:
         click.echo(f"Seeded {added}.")
 
 
+@click.group("taxonomy")
+def taxonomy_group() -> None:
+    """Reference data: escalator steps, sectors, professions, principles, delivery modes,
+    regions."""
+
+
+@taxonomy_group.command("load")
+@with_appcontext
+@click.option(
+    "--dir",
+    "seed_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding taxonomy.yaml (default: the project's seed/).",
+)
+def taxonomy_load_command(seed_dir: Path | None) -> None:
+    """Install the taxonomy (no demonstration data); adds only what is missing, so every
+    install and deploy runs it after ``flask db upgrade``."""
+    from academy.seeding import SeedError, seed_taxonomy
+
+    try:
+        report = seed_taxonomy(seed_dir or Path(current_app.config["SEED_DIR"]))
+    except SeedError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    if report.total == 0:
+        click.echo("The taxonomy is already installed.")
+    else:
+        added = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in report.added.items())
+        click.echo(f"Installed {added}.")
+
+
+@click.group("curation")
+def curation_group() -> None:
+    """Curators' scheduled jobs."""
+
+
+@curation_group.command("digest")
+@with_appcontext
+def curation_digest_command() -> None:
+    """Mail each curator who wants it a summary of the courses waiting for review (run it
+    daily from cron); nothing is sent when the queue is empty."""
+    from academy.curation.services import send_digest
+    from academy.mail.outbox import send_pending
+
+    sent = send_digest()
+    db.session.commit()
+    send_pending()
+    click.echo(f"Queued the digest for {sent} curator{'s' if sent != 1 else ''}.")
+
+
 def init_app(app: Flask) -> None:
     """Register every command group of the project on ``app``: the one place they are listed."""
     from academy.accounts.cli import users_group
@@ -53,6 +106,8 @@ def init_app(app: Flask) -> None:
 
     for command in (
         seed_command,
+        taxonomy_group,
+        curation_group,
         courses_group,
         search_group,
         mail_group,

@@ -51,17 +51,34 @@ class SeedReport:
 
 
 def _read(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+    """The YAML file's data. :raise SeedError: it is missing or is not readable YAML."""
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError as error:
+        raise SeedError(
+            f"{path.name} is missing from {path.parent}: a seed folder holds taxonomy.yaml,"
+            " providers.yaml, programmes.yaml and courses/*.yaml."
+        ) from error
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise SeedError(f"{path} cannot be read: {error}") from error
 
 
 def seed_taxonomy(seed_dir: Path, report: SeedReport | None = None) -> SeedReport:
-    """Add the taxonomy terms of ``seed_dir/taxonomy.yaml`` that the database lacks; flush."""
+    """Add the taxonomy terms of ``seed_dir/taxonomy.yaml`` that the database lacks; flush.
+
+    This is reference data, needed by any install (``flask taxonomy load``), with or without
+    the demonstration catalogue. Terms already present (by slug) are left as curators made them.
+
+    :raise SeedError: the file is missing or unreadable, or is not a mapping of lists.
+    """
     report = report or SeedReport()
-    data = _read(seed_dir / "taxonomy.yaml")
+    data = _read(Path(seed_dir) / "taxonomy.yaml")
+    if not isinstance(data, dict):
+        raise SeedError("taxonomy.yaml should map each list (steps, sectors, ...) to its values.")
     for kind, model in TERM_MODELS.items():
         existing = set(db.session.scalars(select(model.slug)))
-        for position, entry in enumerate(data.get(kind, [])):
+        for position, entry in enumerate(data.get(kind) or []):
             if entry["slug"] in existing:
                 continue
             db.session.add(model(position=position, **entry))

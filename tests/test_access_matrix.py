@@ -75,6 +75,8 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("accounts.reset_password", "POST"): ("/reset-password/not-a-token", same(400)),
     ("accounts.account", "GET"): ("/account", LOGGED_IN),
     ("accounts.account", "POST"): ("/account", users(302, 302)),  # nothing sent: nothing changes
+    ("mail_preferences.choose", "GET"): ("/account/mail", LOGGED_IN),
+    ("mail_preferences.choose", "POST"): ("/account/mail", users(302, 303)),
     ("accounts.change_password", "GET"): ("/account/password", LOGGED_IN),
     ("accounts.change_password", "POST"): ("/account/password", users(302, 422)),
     ("accounts.change_email", "GET"): ("/account/email", LOGGED_IN),
@@ -105,6 +107,15 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("manage.edit_organisation", "POST"): ("/provider/{provider}/details", staff_x(422)),
     ("manage.members", "GET"): ("/provider/{provider}/members", STAFF_X),
     ("manage.invite", "POST"): ("/provider/{provider}/members/invite", staff_x(422)),
+    # no such invitation: refused with a message on the members page
+    ("manage.cancel_invitation", "POST"): (
+        "/provider/{provider}/invitations/999999/cancel",
+        staff_x(303),
+    ),
+    ("manage.resend_invitation", "POST"): (
+        "/provider/{provider}/invitations/999999/resend",
+        staff_x(303),
+    ),
     # X's only admin may neither demote nor remove themselves: refused, nothing changes
     ("manage.toggle_admin", "POST"): (
         "/provider/{provider}/members/{staff_x_id}/admin",
@@ -126,6 +137,10 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     ("manage.preview_course", "GET"): (
         "/provider/{provider}/courses/{course_id}/preview",
         STAFF_X,
+    ),
+    ("manage.withdraw_course", "POST"): (
+        "/provider/{provider}/courses/{course_id}/withdraw",
+        staff_x(303),
     ),
     ("manage.submit_course", "POST"): (
         "/provider/{provider}/courses/{course_id}/submit",
@@ -197,13 +212,16 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
     # Curators only.
     ("curation.queue", "GET"): ("/curation", CURATOR),
     ("curation.review", "GET"): ("/curation/courses/{course_id}", CURATOR),
-    ("curation.approve", "POST"): ("/curation/courses/{course_id}/approve", curator(303)),
+    # nothing waits for review on this course: refused, with the review page again
+    ("curation.approve", "POST"): ("/curation/courses/{course_id}/approve", curator(422)),
+    ("curation.bulk", "POST"): ("/curation/bulk", curator(422)),  # nothing chosen
+    ("curation.merge_terms", "POST"): ("/curation/taxonomy/sectors/merge", curator(422)),
     ("curation.reject", "POST"): ("/curation/courses/{course_id}/reject", curator(422)),
     ("curation.unpublish", "POST"): ("/curation/courses/{course_id}/unpublish", curator(422)),
     ("curation.providers", "GET"): ("/curation/providers", CURATOR),
     ("curation.verify", "POST"): ("/curation/providers/{provider_id}/verify", curator(303)),
     ("curation.taxonomy", "GET"): ("/curation/taxonomy", CURATOR),
-    ("curation.add_term", "POST"): ("/curation/taxonomy/sectors", curator(303)),
+    ("curation.add_term", "POST"): ("/curation/taxonomy/sectors", curator(422)),  # no name
     ("curation.change_term", "POST"): ("/curation/taxonomy/sectors/{sector_id}", curator(400)),
     ("curation.audit_log", "GET"): ("/curation/audit", CURATOR),
     # The portfolio dashboard and regulator views: each learner's own, no ids in the URL.

@@ -103,15 +103,17 @@ def test_editing_a_published_course_keeps_it_public_and_shows_curators_the_chang
     changes = course_services.update_course(staff, course, values)
     db.session.commit()
     assert changes == {"summary": ["", "Now with a peer-support strand."]}
-    assert course.status == "published"
-    assert services.review_queue() == [course]
+    assert course.status == "published" and course.state == "edit_pending"
+    assert course.summary == ""  # the live (public) version is the approved one
+    assert services.review_queue().items == [course]
     login(client, curator)
     page = client.get(f"/curation/courses/{course.id}").get_data(as_text=True)
-    assert "What changed since the last approval" in page
+    assert "What the edit changes on the live course" in page
     assert "Now with a peer-support strand." in page and "Description" not in page
     services.approve(curator, course)
     db.session.commit()
-    assert services.review_queue() == []
+    assert course.summary == "Now with a peer-support strand." and course.pending_edit is None
+    assert services.review_queue().items == []
     assert course_services.changes_since_approval(course) == {}
 
 

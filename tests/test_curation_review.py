@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 
 from academy.curation import services
-from academy.curation.review import Piece, rows_between, word_changes
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.providers import courses as course_services
+from academy.providers.review import Piece, rows_between, word_changes
 
 DESCRIPTION = "Three days for all frontline staff.\n\nDay two is <b>co-delivered</b>.\nBring lunch."
 
@@ -105,7 +105,7 @@ def test_the_change_diff_names_what_changed_and_marks_the_words(
     login(client, curator)
     page = client.get(f"/curation/courses/{course.id}").get_data(as_text=True)
     table = review_table(page)
-    assert "What changed since the last approval" in page and "by Cara Curator" in page
+    assert "What the edit changes on the live course" in page and "by Cara Curator" in page
     assert cell_texts(table, "step") == ["Awareness", "Practitioner"]
     assert cell_texts(table, "delivery_mode") == ["Online (live)", "Not given"]
     assert cell_texts(table, "sectors") == [

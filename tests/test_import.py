@@ -147,7 +147,9 @@ def test_good_file_imports_every_field(provider):
     assert (aware.who_its_for, aware.entry_requirements) == ("Frontline staff.", "None.")
     assert aware.where_next == "KUF Awareness (3-day)."
     assert aware.lived_experience_codelivery is True
-    assert aware.status == "published" and aware.published_at is not None
+    # "published" asks for publication: the course waits for a curator (never public at once)
+    assert aware.status == "submitted" and aware.published_at is None
+    assert aware.review_requested_at is not None
     assert (aware.credits, aware.credit_level) == (None, None)
     assert aware.provider_id == provider.id
 
@@ -395,7 +397,7 @@ def test_reimport_updates_in_place_and_counts_changes(provider):
     assert {ref: (c.id, c.slug) for ref, c in after.items()} == before
     assert after["A"].slug == "alpha" and after["A"].title == "Alpha, renamed"
     assert slugs(after["A"].sectors) == ["education", "housing-homelessness"]
-    assert after["A"].published_at is not None
+    assert after["A"].status == "submitted" and after["A"].published_at is None
     assert after["A"].updated_at > updated_before["A"]
     assert after["B"].updated_at == updated_before["B"]
     assert (after["C"].cost_type, after["C"].fee_pence) == ("funded", None)
@@ -680,9 +682,12 @@ def test_cli_imports_a_good_file_and_reports(runner, provider, template_file):
     args = ["courses", "import", str(template_file), "--provider", "kuf-partnership"]
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
-    assert result.output == (
+    assert result.output.startswith(
         'Imported courses.csv for "KUF Delivery Partnership" (kuf-partnership):'
-        " 3 new, 0 changed, 0 unchanged.\n"
+        " 3 new, 0 changed, 0 unchanged.\nNew:\n"
+    )
+    assert "  Row 4: Mentalization-Based Treatment (MBT) Basic Training (MBT-BASIC)\n" in (
+        result.output
     )
     assert course_count() == 3
 
@@ -759,7 +764,12 @@ def test_cli_refuses_an_unusable_new_provider_slug(runner, taxonomy, template_fi
 def test_cli_reads_a_windows_1252_file_and_says_so(runner, provider, tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("reference,title,step\nA,Café,1\n".encode("cp1252"))
-    result = runner.invoke(args=["courses", "import", str(path), "--provider", provider.slug])
+    args = ["courses", "import", str(path), "--provider", provider.slug]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1  # a guessed encoding is shown first, never written unseen
+    assert "Windows-1252" in result.output and 'Row 2, column "title": Café' in result.output
+    assert course_count() == 0
+    result = runner.invoke(args=[*args, "--windows-1252"])
     assert result.exit_code == 0
     assert "Windows-1252" in result.output and "1 new" in result.output
 

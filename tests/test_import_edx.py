@@ -91,7 +91,8 @@ def test_edx_catalogue_imports_and_reimports_unchanged(taxonomy, make_provider, 
     for course in courses:
         for text in (course.title, course.summary, course.description, course.reference):
             assert not INVISIBLE.search(text), (course.reference, text[:80])
-    assert all(course.status == "published" and course.published_at for course in courses)
+    # an import never publishes: the 974 courses wait for the curators
+    assert all(course.status == "submitted" and course.review_requested_at for course in courses)
     assert {course.step.slug for course in courses} == {"introductory", "practitioner", "advanced"}
     assert len({course.slug for course in courses}) == 974
 
@@ -102,11 +103,19 @@ def test_edx_catalogue_imports_and_reimports_unchanged(taxonomy, make_provider, 
 
 
 def test_edx_catalogue_is_searchable_and_its_duplicate_appears_once(
-    client, taxonomy, make_provider, edx, indexed
+    client, taxonomy, make_provider, make_user, edx, indexed
 ):
+    from academy.curation.services import QueueFilter, bulk_decide
+    from academy.db_types import utcnow
+
     source, data = edx
-    provider = make_provider(name="edX", slug="edx")
+    provider = make_provider(name="edX", slug="edx", verified_at=utcnow())
     assert import_course_csv(data, provider).ok
+    db.session.commit()
+    # the curators approve the whole import as one action
+    curator = make_user(curator=True)
+    result = bulk_decide(curator, "approve", None, QueueFilter(provider_id=provider.id))
+    assert result.done == 974
     db.session.commit()  # the inline search sync applies the queued entries here
     duplicated = next(row for row in source if row["id"] == "edx-0060")["title"]
     found = client.get("/api/v1/courses", query_string={"q": duplicated, "per_page": 50})

@@ -69,7 +69,7 @@ def test_the_report_comes_first_and_confirming_imports_for_review(
     assert re.search(r"<strong>3</strong> new", page)
     assert confirm(client, csrf, provider, page).status_code == 303
     courses = db.session.scalars(select(Course)).all()
-    # "published" in the file is ignored: a provider cannot publish by importing
+    # "published" asks for publication: the courses wait for a curator, none is public yet
     assert len(courses) == 3 and {c.status for c in courses} == {"submitted"}
     assert all(c.review_requested_at is not None for c in courses)
     assert db.session.scalar(select(AuditEntry.action)) == "import.applied"

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from academy.catalogue import states
 from academy.db_types import UTCDateTime, utcnow
 from academy.extensions import db
 from academy.providers.models import Provider
@@ -109,8 +110,12 @@ class Course(db.Model):
     review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     #: the curator's reason, shown to the provider, when the listing was last rejected
     rejection_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
-    #: the listing's fields as last approved (JSON), so curators see what changed since
+    #: the listing's fields as last approved (JSON, taxonomy terms and courses by id), so
+    #: curators see what changed since
     approved_snapshot: Mapped[str | None] = mapped_column(Text)
+    #: a published course's edit waiting for (or refused by) a curator (JSON, as
+    #: ``approved_snapshot``); the public never reads it (``academy.catalogue.states``)
+    pending_edit: Mapped[str | None] = mapped_column(Text)
 
     provider: Mapped[Provider] = relationship()
     step: Mapped[Step] = relationship()
@@ -151,8 +156,17 @@ class Course(db.Model):
     @property
     def awaits_review(self) -> bool:
         """Submitted (however it got there: the editor, an import, the seed), or published with
-        edits a curator has not yet seen."""
+        an edit a curator has not yet seen."""
         return self.status == "submitted" or self.review_requested_at is not None
+
+    @property
+    def state(self) -> str:
+        """The publishing state's key (``academy.catalogue.states.STATES``)."""
+        return states.state_of(self)
+
+    @property
+    def state_info(self) -> states.State:
+        return states.STATES[states.state_of(self)]
 
     @property
     def fee_pounds(self) -> float | None:

@@ -6,21 +6,38 @@ Only curators may call these (``require_curator``); each writes an audit entry a
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from academy import audit
 from academy.accounts.models import User
 from academy.audit import AuditEntry
-from academy.catalogue.models import Course
+from academy.catalogue import states
+from academy.catalogue.models import (
+    Course,
+    course_principles,
+    course_professions,
+    course_sectors,
+)
 from academy.db_types import utcnow
 from academy.extensions import db
-from academy.providers.courses import changes_since_approval, snapshot
+from academy.imports.text import match_key
+from academy.providers import notify
+from academy.providers.courses import (
+    changes_since_approval,
+    decode,
+    encoded,
+    pending,
+)
 from academy.providers.models import Provider
+from academy.search import outbox as search_outbox
 from academy.taxonomy.models import TERM_MODELS, TermMixin
 from academy.unit_of_work import DomainError
 
@@ -41,16 +58,101 @@ def require_curator(user: User) -> None:
 # ---------------------------------------------------------------------------- review
 
 
-def review_queue() -> list[Course]:
-    """Courses waiting for a curator, oldest first: submitted ones and edited published ones."""
-    return list(
-        db.session.scalars(
-            select(Course)
-            .where(or_(Course.status == "submitted", Course.review_requested_at.is_not(None)))
-            .options(selectinload(Course.provider), selectinload(Course.step))
-            .order_by(func.coalesce(Course.review_requested_at, Course.updated_at), Course.id)
-        )
+KINDS = {
+    "new": "New listing",
+    "edit": "Edit of a published course",
+    "resubmission": "Sent again after a rejection",
+}
+#: how many days a listing has waited, for the queue's age filter
+AGES = {"1": "More than a day", "7": "More than a week", "30": "More than 30 days"}
+PER_PAGE = 50
+
+
+def waiting() -> object:
+    """The condition a course in the curators' queue meets."""
+    return or_(Course.status == "submitted", Course.review_requested_at.is_not(None))
+
+
+def waiting_since():
+    return func.coalesce(Course.review_requested_at, Course.updated_at)
+
+
+def kind_of() -> object:
+    """The queue kind of a waiting course, as SQL: a resubmission still carries the reason it
+    was last rejected for; otherwise an edit if the course is published, else new."""
+    return case(
+        (Course.rejection_reason != "", "resubmission"),
+        (Course.status == "published", "edit"),
+        else_="new",
     )
+
+
+def kind_of_course(course: Course) -> str:
+    if course.rejection_reason:
+        return "resubmission"
+    return "edit" if course.status == "published" else "new"
+
+
+@dataclass
+class QueueFilter:
+    provider_id: int | None = None
+    kind: str | None = None
+    older_than_days: int | None = None
+
+    def where(self, *, with_kind: bool = True) -> list:
+        conditions = [waiting()]
+        if self.provider_id:
+            conditions.append(Course.provider_id == self.provider_id)
+        if with_kind and self.kind in KINDS:
+            conditions.append(kind_of() == self.kind)
+        if self.older_than_days:
+            conditions.append(waiting_since() < utcnow() - timedelta(days=self.older_than_days))
+        return conditions
+
+
+def review_queue(filters: QueueFilter | None = None, page: int = 1, per_page: int = PER_PAGE):
+    """Courses waiting for a curator, oldest first, filtered; a ``db.paginate`` page whose
+    items have their provider and step loaded (a fixed number of queries at any length)."""
+    filters = filters or QueueFilter()
+    query = (
+        select(Course)
+        .where(*filters.where())
+        .options(selectinload(Course.provider), selectinload(Course.step))
+        .order_by(waiting_since(), Course.id)
+    )
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def queue_counts(filters: QueueFilter | None = None) -> dict[str, int]:
+    """``{kind: number waiting}`` under the filter's organisation and age (one query)."""
+    filters = filters or QueueFilter()
+    kind = kind_of().label("kind")
+    rows = db.session.execute(
+        select(kind, func.count()).where(*filters.where(with_kind=False)).group_by(kind)
+    ).all()
+    counts = {key: 0 for key in KINDS}
+    counts.update({key: n for key, n in rows})
+    return counts
+
+
+def queue_providers() -> list[tuple[int, str]]:
+    """``(id, name)`` of the organisations with something waiting, for the filter."""
+    return list(
+        db.session.execute(
+            select(Provider.id, Provider.name)
+            .where(Provider.id.in_(select(Course.provider_id).where(waiting())))
+            .order_by(Provider.name)
+        ).all()
+    )
+
+
+def oldest_waiting() -> datetime | None:
+    return db.session.scalar(select(func.min(waiting_since())).where(waiting()))
+
+
+def send_digest() -> int:
+    """Mail the curators who want it what waits for review; the number of messages."""
+    return notify.digest(queue_counts(), oldest_waiting())
 
 
 def last_approval(course: Course) -> AuditEntry | None:
@@ -63,67 +165,162 @@ def last_approval(course: Course) -> AuditEntry | None:
     )
 
 
-def approve(curator: User, course: Course) -> Course:
-    """Publish the course (or accept the edits to a published one) and remember this version.
+def earlier_rejections(course: Course) -> list[AuditEntry]:
+    """The course's earlier rejections and unpublishings, newest first (with their reasons)."""
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(
+                AuditEntry.course_id == course.id,
+                AuditEntry.action.in_(("course.rejected", "course.unpublished")),
+            )
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+            .limit(20)
+        )
+    )
 
-    :raise CurationError: nothing waits for review, or the provider is not verified.
+
+def review_token(course: Course) -> str:
+    """A short fingerprint of what a curator reviews: it changes whenever the provider changes
+    the course or its edit, so a decision taken on a stale page is refused."""
+    seen = "|".join(
+        str(part)
+        for part in (
+            course.state,
+            course.pending_edit,
+            course.review_requested_at,
+            course.updated_at,
+        )
+    )
+    return hashlib.sha256(seen.encode()).hexdigest()[:16]
+
+
+def _check_fresh(course: Course, token: str | None) -> None:
+    if token is not None and token != review_token(course):
+        raise CurationError(
+            "The provider changed this course after you opened it, so nothing was done."
+            " Read the review again, then decide."
+        )
+
+
+def _approve_one(course: Course, now: datetime) -> tuple[dict, str]:
+    """Make the reviewed version live; ``(what changed, outcome)``. Flushes nothing."""
+    changes = changes_since_approval(course)
+    edit = pending(course)
+    if edit is not None:
+        values = decode(edit)
+        for name, value in values.items():
+            setattr(course, name, value)
+        if course.cost_type != "fee":
+            course.fee_pence = None
+        course.pending_edit = None
+        outcome = "edit_approved"
+    else:
+        course.status = "published"
+        course.published_at = course.published_at or now
+        outcome = "approved"
+    course.review_requested_at = None
+    course.rejection_reason = ""
+    course.approved_snapshot = json.dumps(encoded(course), sort_keys=True)
+    return changes, outcome
+
+
+def _version_under_review(course: Course) -> dict:
+    """The listing a curator decides on, encoded: the pending edit over the live version."""
+    return {**encoded(course), **(pending(course) or {})}
+
+
+def rejected_version(course: Course) -> tuple[AuditEntry, dict] | None:
+    """The latest rejection of ``course`` with the version it refused (encoded), if kept."""
+    entry = db.session.scalar(
+        select(AuditEntry)
+        .where(AuditEntry.course_id == course.id, AuditEntry.action == "course.rejected")
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(1)
+    )
+    if entry is None or not entry.detail:
+        return None
+    version = json.loads(entry.detail).get("version")
+    return (entry, version) if isinstance(version, dict) else None
+
+
+def _reject_one(course: Course, reason: str) -> str:
+    outcome = "edit_rejected" if course.status == "published" else "rejected"
+    if course.status != "published":
+        course.status = "rejected"
+    course.review_requested_at = None
+    course.rejection_reason = reason
+    return outcome
+
+
+def approve(curator: User, course: Course, token: str | None = None) -> Course:
+    """Publish the course, or make a published course's pending edit live (the search index
+    follows through its outbox); remember this version and tell the provider's staff.
+
+    :raise CurationError: nothing waits for review, the provider is not verified, or the
+        course changed since the curator read it (``token``, from :func:`review_token`).
     """
     require_curator(curator)
-    if not course.awaits_review or course.status not in ("submitted", "published"):
-        raise CurationError("This course is not waiting for review.")
+    if not states.allowed(course, "approve"):
+        raise CurationError(states.REFUSALS["approve"])
+    _check_fresh(course, token)
     if not course.provider.is_verified:
         raise CurationError(
             f"{course.provider.name} is not verified yet, so its courses cannot be published."
             " Verify the organisation first."
         )
-    changes = changes_since_approval(course)
-    now = utcnow()
-    course.status = "published"
-    course.published_at = course.published_at or now
-    course.review_requested_at = None
-    course.rejection_reason = ""
-    course.approved_snapshot = json.dumps(snapshot(course), ensure_ascii=False, default=str)
+    changes, outcome = _approve_one(course, utcnow())
     db.session.flush()
     audit.record(
         curator, "course.approved", f"Approved {course.title}", course=course, detail=changes
     )
+    notify.course_decided(course, outcome)
     return course
 
 
-def reject(curator: User, course: Course, reason: str) -> Course:
-    """Send the course back to its provider with ``reason`` (shown to them); it is not public.
+def reject(curator: User, course: Course, reason: str, token: str | None = None) -> Course:
+    """Send what waits back to its provider with ``reason`` (shown and mailed to them). A first
+    submission stays unpublished; a published course's edit is refused and the approved
+    version stays live.
 
-    :raise CurationError: no reason, or nothing waits for review.
+    :raise CurationError: no reason, nothing waits for review, or a stale review (``token``).
     """
     require_curator(curator)
     if not reason.strip():
         raise CurationError("Say why, so the provider knows what to change.")
-    if not course.awaits_review:
-        raise CurationError("This course is not waiting for review.")
-    course.status = "rejected"
-    course.review_requested_at = None
-    course.rejection_reason = reason.strip()
+    if not states.allowed(course, "reject"):
+        raise CurationError(states.REFUSALS["reject"])
+    _check_fresh(course, token)
+    version = _version_under_review(course)
+    outcome = _reject_one(course, reason.strip())
     db.session.flush()
     audit.record(
         curator,
         "course.rejected",
         f"Rejected {course.title}: {reason.strip()}",
         course=course,
-        detail={"reason": reason.strip()},
+        detail={"reason": reason.strip(), "outcome": outcome, "version": version},
     )
+    notify.course_decided(course, outcome, reason.strip())
     return course
 
 
 def unpublish(curator: User, course: Course, reason: str) -> Course:
-    """Take a published course out of the catalogue; the provider sees ``reason``.
+    """Take a published course out of the catalogue; the provider sees ``reason``. A pending
+    edit becomes the course's text (it is no longer public, so it is edited in place).
 
     :raise CurationError: the course is not published or no reason is given.
     """
     require_curator(curator)
-    if course.status != "published":
-        raise CurationError("Only a published course can be unpublished.")
+    if not states.allowed(course, "unpublish"):
+        raise CurationError(states.REFUSALS["unpublish"])
     if not reason.strip():
         raise CurationError("Say why, so the provider knows what to change.")
+    edit = pending(course)
+    if edit is not None:
+        for name, value in decode(edit).items():
+            setattr(course, name, value)
+        course.pending_edit = None
     course.status = "rejected"
     course.review_requested_at = None
     course.rejection_reason = reason.strip()
@@ -135,7 +332,113 @@ def unpublish(curator: User, course: Course, reason: str) -> Course:
         course=course,
         detail={"reason": reason.strip()},
     )
+    notify.course_decided(course, "unpublished", reason.strip())
     return course
+
+
+@dataclass
+class BulkResult:
+    done: int
+    skipped: int
+
+
+def chosen_courses(course_ids: Sequence[int] | None, filters: QueueFilter | None) -> list[Course]:
+    """The waiting courses a bulk action is for: those of ``course_ids`` still waiting, or
+    (``course_ids`` None) every course matching ``filters``; oldest first."""
+    query = (
+        select(Course)
+        .where(waiting())
+        .options(
+            selectinload(Course.provider),
+            selectinload(Course.sectors),
+            selectinload(Course.professions),
+            selectinload(Course.principles),
+            selectinload(Course.prerequisites),
+            selectinload(Course.step),
+            selectinload(Course.delivery_mode),
+            selectinload(Course.region),
+        )
+        .order_by(waiting_since(), Course.id)
+    )
+    if course_ids is not None:
+        query = query.where(Course.id.in_(list(course_ids)))
+    else:
+        query = query.where(*(filters or QueueFilter()).where())
+    return list(db.session.scalars(query))
+
+
+def bulk_decide(
+    curator: User,
+    action: str,
+    course_ids: Sequence[int] | None,
+    filters: QueueFilter | None = None,
+    reason: str = "",
+) -> BulkResult:
+    """Approve or reject many waiting courses as one action: one reason for all, one audit
+    entry per course (written in one statement), one message per organisation's staff member.
+    Courses no longer waiting (or, to approve, of an unverified organisation) are skipped.
+
+    :raise CurationError: an unknown action, nothing chosen, no reason to reject, or none of
+        the chosen courses can be decided.
+    """
+    require_curator(curator)
+    if action not in ("approve", "reject"):
+        raise CurationError("Choose approve or reject.")
+    if course_ids is not None and not course_ids:
+        raise CurationError("Choose at least one course.")
+    reason = reason.strip()
+    if action == "reject" and not reason:
+        raise CurationError("Say why, so the providers know what to change.")
+    courses = chosen_courses(course_ids, filters)
+    if action == "approve":
+        decided = [c for c in courses if c.provider.is_verified]
+    else:
+        decided = courses
+    skipped = (len(course_ids) if course_ids is not None else len(courses)) - len(decided)
+    if not decided:
+        raise CurationError(
+            "None of the chosen courses can be "
+            + (
+                "approved: their organisations are not verified yet."
+                if courses and action == "approve"
+                else "decided: they are no longer waiting for review."
+            )
+        )
+    now = utcnow()
+    entries = []
+    by_provider: dict[int, dict[str, list[Course]]] = defaultdict(lambda: defaultdict(list))
+    for course in decided:
+        if action == "approve":
+            changes, outcome = _approve_one(course, now)
+            entry = ("course.approved", f"Approved {course.title}", changes)
+        else:
+            version = _version_under_review(course)
+            outcome = _reject_one(course, reason)
+            entry = (
+                "course.rejected",
+                f"Rejected {course.title}: {reason}",
+                {"reason": reason, "outcome": outcome, "bulk": True, "version": version},
+            )
+        by_provider[course.provider_id][outcome].append(course)
+        entries.append(
+            {
+                "at": now,
+                "actor_id": curator.id,
+                "actor_name": curator.name,
+                "action": entry[0],
+                "provider_id": course.provider_id,
+                "course_id": course.id,
+                "summary": entry[1],
+                "detail": json.dumps(entry[2], ensure_ascii=False, default=str),
+            }
+        )
+    db.session.flush()
+    db.session.execute(insert(AuditEntry.__table__), entries)
+    providers = {c.provider_id: c.provider for c in decided}
+    for provider_id, outcomes in by_provider.items():
+        for outcome, those in outcomes.items():
+            notify.courses_decided(providers[provider_id], those, outcome, reason)
+    return BulkResult(done=len(decided), skipped=max(skipped, 0))
 
 
 def verify_provider(curator: User, provider: Provider) -> Provider:
@@ -146,6 +449,7 @@ def verify_provider(curator: User, provider: Provider) -> Provider:
     provider.verified_at = utcnow()
     db.session.flush()
     audit.record(curator, "provider.verified", f"Verified {provider.name}", provider=provider)
+    notify.provider_verified(provider)
     return provider
 
 
@@ -178,6 +482,26 @@ KIND_NAMES = {
 FIXED_KINDS = frozenset({"steps"})
 
 
+def name_key(name: str) -> str:
+    """A name as compared for sameness: case, accents, punctuation, spacing, "&" and "and"
+    ignored ("Santé & publique!" and "sante and publique" are the same name). It is the key the
+    import matches names on, so no two values of a list can be told apart only by an import."""
+    return match_key(name)
+
+
+def _check_name_free(model: type[TermMixin], name: str, except_id: int | None = None) -> None:
+    """:raise CurationError: another value of the list has the same name (:func:`name_key`)."""
+    key = name_key(name)
+    if not key:
+        raise CurationError("Enter a name with letters or numbers in it.")
+    for term_id, other in db.session.execute(select(model.id, model.name)).all():
+        if term_id != except_id and name_key(other) == key:
+            raise CurationError(
+                f'"{name}" is already in the list as "{other}". Choose another name, or merge'
+                " the two."
+            )
+
+
 def _model(kind: str) -> type[TermMixin]:
     if kind not in TERM_MODELS:
         raise CurationError("There is no such list.")
@@ -198,8 +522,7 @@ def add_term(curator: User, kind: str, name: str) -> TermMixin:
     name = name.strip()
     if not name:
         raise CurationError("Enter a name.")
-    if db.session.scalar(select(model).where(func.lower(model.name) == name.lower())):
-        raise CurationError(f'"{name}" is already in the list.')
+    _check_name_free(model, name)
     taken = set(db.session.scalars(select(model.slug)))
     position = (db.session.scalar(select(func.max(model.position))) or 0) + 1
     term = model(
@@ -224,12 +547,17 @@ def _term(kind: str, term_id: int) -> TermMixin:
 
 
 def rename_term(curator: User, kind: str, term_id: int, name: str) -> TermMixin:
-    """Change the shown name; the slug (in links and imports) stays."""
+    """Change the shown name; the slug (in links and imports) stays. Courses are not edited,
+    so no provider's course shows the rename as a change of theirs.
+
+    :raise CurationError: no such value, an empty name, or a name already in the list.
+    """
     require_curator(curator)
     term = _term(kind, term_id)
     name = name.strip()
     if not name:
         raise CurationError("Enter a name.")
+    _check_name_free(type(term), name, except_id=term.id)
     old = term.name
     term.name = name
     db.session.flush()
@@ -258,6 +586,73 @@ def retire_term(curator: User, kind: str, term_id: int, retired: bool = True) ->
         detail={"kind": kind, "slug": term.slug},
     )
     return term
+
+
+_LIST_TABLES = {
+    "sectors": course_sectors,
+    "professions": course_professions,
+    "principles": course_principles,
+}
+_COURSE_COLUMNS = {"delivery_modes": "delivery_mode", "regions": "region"}
+
+
+def merge_term(curator: User, kind: str, term_id: int, into_id: int) -> TermMixin:
+    """Move every course with ``term_id`` (and every pending edit naming it) to ``into_id``,
+    then retire ``term_id``: it stays for the records that name it (learners' choices,
+    portfolio entries) but is no longer offered. Writes one audit entry.
+
+    :raise CurationError: the steps (a fixed ladder), no such value, or the same value.
+    """
+    require_curator(curator)
+    if kind in FIXED_KINDS:
+        raise CurationError("The escalator's steps cannot be merged.")
+    term, into = _term(kind, term_id), _term(kind, into_id)
+    if term.id == into.id:
+        raise CurationError("Choose another value to merge into.")
+    if into.is_retired:
+        raise CurationError(f'"{into.name}" is retired; restore it first, or choose another.')
+    moved: set[int] = set()
+    if kind in _LIST_TABLES:
+        table = _LIST_TABLES[kind]
+        column = table.c[f"{kind[:-1]}_id"]
+        having = set(db.session.scalars(select(table.c.course_id).where(column == term.id)))
+        already = set(db.session.scalars(select(table.c.course_id).where(column == into.id)))
+        if having - already:
+            db.session.execute(
+                insert(table),
+                [{"course_id": cid, column.key: into.id} for cid in sorted(having - already)],
+            )
+        db.session.execute(delete(table).where(column == term.id))
+        moved = having
+    else:
+        attribute = getattr(Course, f"{_COURSE_COLUMNS[kind]}_id")
+        moved = set(db.session.scalars(select(Course.id).where(attribute == term.id)))
+        db.session.execute(
+            update(Course).where(attribute == term.id).values({attribute: into.id}),
+            execution_options={"synchronize_session": False},
+        )
+    field = _COURSE_COLUMNS.get(kind, kind)
+    for course in db.session.scalars(select(Course).where(Course.pending_edit.is_not(None))):
+        edit = json.loads(course.pending_edit)
+        value = edit.get(field)
+        if isinstance(value, list) and term.id in value:
+            edit[field] = sorted({into.id if v == term.id else v for v in value})
+        elif value == term.id:
+            edit[field] = into.id
+        else:
+            continue
+        course.pending_edit = json.dumps(edit, sort_keys=True)
+    term.retired_at = utcnow()
+    db.session.flush()
+    db.session.expire_all()  # the bulk statements above bypassed the loaded courses
+    search_outbox.queue(db.session, {("course", cid) for cid in moved})
+    audit.record(
+        curator,
+        "taxonomy.merged",
+        f'Merged "{term.name}" into "{into.name}" ({len(moved)} courses moved)',
+        detail={"kind": kind, "slug": term.slug, "into": into.slug, "courses": sorted(moved)},
+    )
+    return into
 
 
 # ---------------------------------------------------------------------------- audit log

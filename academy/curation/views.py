@@ -1,5 +1,6 @@
-"""Curator screens: the review queue, a course's review, providers to verify, the taxonomy,
-the audit log. Curators only (403 for everyone else, anonymous visitors log in first)."""
+"""Curator screens: the review queue (paged, filtered, bulk decisions), a course's review,
+providers to verify, the taxonomy, the audit log. Curators only (403 for everyone else,
+anonymous visitors log in first). Views never commit: ``academy.unit_of_work`` does."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from academy.accounts.models import User
 from academy.accounts.security import curator_required
 from academy.audit import AuditEntry
 from academy.catalogue.models import Course
+from academy.catalogue.versions import named, review_pair
 from academy.curation import services
-from academy.curation.review import review_rows
+from academy.curation.forms import BulkForm, MergeForm
 from academy.extensions import db
 from academy.providers.forms import ConfirmForm, ReasonForm, TermForm
 from academy.providers.models import Provider
+from academy.providers.review import review_rows, rows_between
 from academy.taxonomy.models import TERM_MODELS
+from academy.unit_of_work import attempt
 
 bp = Blueprint("curation", __name__, url_prefix="/curation")
 
@@ -42,10 +46,102 @@ def _course_or_404(course_id: int) -> Course:
     return course
 
 
+def _int_arg(name: str, source=None) -> int | None:
+    """A queue filter's id or page (from the URL, or the bulk form): None unless an id."""
+    return params.int_or_none((source if source is not None else request.args).get(name, ""))
+
+
+def _queue_filter(source=None) -> services.QueueFilter:
+    source = source if source is not None else request.args
+    kind = source.get("kind", "")
+    age = source.get("age", "")
+    return services.QueueFilter(
+        provider_id=_int_arg("provider", source),
+        kind=kind if kind in services.KINDS else None,
+        older_than_days=int(age) if age in services.AGES else None,
+    )
+
+
+def _filter_args(filters: services.QueueFilter) -> dict:
+    args = {}
+    if filters.provider_id:
+        args["provider"] = filters.provider_id
+    if filters.kind:
+        args["kind"] = filters.kind
+    if filters.older_than_days:
+        args["age"] = str(filters.older_than_days)
+    return args
+
+
+def _queue_page(filters: services.QueueFilter, form: BulkForm, status: int = 200):
+    page = services.review_queue(filters, page=_int_arg("page") or 1)
+    counts = services.queue_counts(filters)
+    args = _filter_args(filters)
+    return render_template(
+        "curation/queue.html",
+        page=page,
+        courses=page.items,
+        counts=counts,
+        total=sum(counts.values()),
+        matching=page.total,
+        filters=filters,
+        filter_args=args,
+        args_for=lambda number: {**args, "page": number},
+        kinds=services.KINDS,
+        ages=services.AGES,
+        providers=services.queue_providers(),
+        kind_of=services.kind_of_course,
+        form=form,
+    ), status
+
+
 @bp.get("")
 @curator_required
 def queue():
-    return render_template("curation/queue.html", courses=services.review_queue())
+    return _queue_page(_queue_filter(), BulkForm(formdata=None))
+
+
+@bp.post("/bulk")
+@curator_required
+def bulk():
+    """Step 1 shows what the decision will touch and asks for the reason; step 2
+    (``confirmed``) decides. Nothing chosen: the queue again, with the message, unchanged."""
+    form = BulkForm()
+    filters = _queue_filter(request.form)
+    if not form.validate_on_submit():
+        return _queue_page(filters, form, 422)
+    chosen = None if form.scope.data == "all" else form.course.data
+    if chosen is not None and not chosen:
+        form.form_errors.append("Tick at least one course, or choose every course matching.")
+        return _queue_page(filters, form, 422)
+    if not form.confirmed.data:
+        courses = services.chosen_courses(chosen, filters)
+        if not courses:
+            form.form_errors.append("None of those courses is waiting for review any more.")
+            return _queue_page(filters, form, 422)
+        form.confirmed.data = "yes"
+        return render_template(
+            "curation/bulk_confirm.html", form=form, courses=courses, filters=filters
+        )
+    with attempt(form):
+        result = services.bulk_decide(
+            current_user, form.action.data, chosen, filters, form.reason.data or ""
+        )
+        done = "approved" if form.action.data == "approve" else "sent back with your reason"
+        flash(
+            f"{result.done} course{'s' if result.done != 1 else ''} {done}."
+            + (
+                f" {result.skipped} skipped (no longer waiting, or not verified)."
+                if result.skipped
+                else ""
+            ),
+            "success",
+        )
+        return redirect(url_for("curation.queue", **_filter_args(filters)), 303)
+    courses = services.chosen_courses(chosen, filters)
+    return render_template(
+        "curation/bulk_confirm.html", form=form, courses=courses, filters=filters
+    ), 422
 
 
 @bp.get("/courses/<int:course_id>")
@@ -55,13 +151,32 @@ def review(course_id: int):
     return _review_page(course, ReasonForm(formdata=None))
 
 
+def _since_rejection(course):
+    """For a resubmission: the rejection and the rows changed since the version it refused."""
+    if not course.awaits_review or not course.rejection_reason:
+        return None, []
+    found = services.rejected_version(course)
+    if found is None:
+        return None, []
+    entry, version = found
+    _, now = review_pair(course)
+    return entry, rows_between(named(version), now)
+
+
 def _review_page(course, reason_form, status=200):
+    rejection, since_rows = _since_rejection(course)
     return render_template(
         "curation/review.html",
         course=course,
         rows=review_rows(course),
-        first_review=course.approved_snapshot is None,
+        rejection=rejection,
+        since_rows=since_rows,
+        first_review=course.approved_snapshot is None and course.pending_edit is None,
+        is_edit=course.pending_edit is not None,
         approval=services.last_approval(course),
+        earlier=services.earlier_rejections(course),
+        kind=services.kind_of_course(course) if course.awaits_review else None,
+        seen=services.review_token(course),
         form=reason_form,
         confirm=ConfirmForm(),
     ), status
@@ -71,22 +186,29 @@ def _review_page(course, reason_form, status=200):
 @curator_required
 def approve(course_id: int):
     course = _course_or_404(course_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            services.approve(current_user, course)
-        except services.CurationError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return redirect(url_for("curation.review", course_id=course_id), 303)
-        db.session.commit()
-        flash(f"{course.title} is published.", "success")
-    return redirect(url_for("curation.queue"), 303)
+    form = ReasonForm(formdata=None)
+    with attempt(form):
+        was_edit = course.pending_edit is not None
+        services.approve(current_user, course, request.form.get("seen") or None)
+        flash(
+            f"{course.title} is published"
+            + (" with the edit; learners now see the new version." if was_edit else "."),
+            "success",
+        )
+        return redirect(url_for("curation.queue"), 303)
+    return _review_page(_course_or_404(course_id), form, 422)
 
 
 @bp.post("/courses/<int:course_id>/reject")
 @curator_required
 def reject(course_id: int):
-    return _with_reason(course_id, services.reject, "is sent back to the provider")
+    return _with_reason(
+        course_id,
+        lambda user, course, reason: services.reject(
+            user, course, reason, request.form.get("seen") or None
+        ),
+        "is sent back to the provider",
+    )
 
 
 @bp.post("/courses/<int:course_id>/unpublish")
@@ -98,17 +220,13 @@ def unpublish(course_id: int):
 def _with_reason(course_id: int, action, done: str):
     course = _course_or_404(course_id)
     form = ReasonForm()
-    if not form.validate_on_submit():
-        return _review_page(course, form, 422)
-    try:
-        action(current_user, course, form.reason.data)
-    except services.CurationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("curation.review", course_id=course_id), 303)
-    db.session.commit()
-    flash(f"{course.title} {done}, with your reason.", "success")
-    return redirect(url_for("curation.queue"), 303)
+    if form.validate_on_submit():
+        with attempt(form):
+            action(current_user, course, form.reason.data)
+            flash(f"{course.title} {done}, with your reason.", "success")
+            return redirect(url_for("curation.queue"), 303)
+        course = _course_or_404(course_id)
+    return _review_page(course, form, 422)
 
 
 @bp.get("/providers")
@@ -123,21 +241,15 @@ def providers():
 @curator_required
 def verify(provider_id: int):
     provider = db.session.get(Provider, provider_id) or abort(404)
-    if ConfirmForm().validate_on_submit():
-        try:
-            services.verify_provider(current_user, provider)
-        except services.CurationError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(f"{provider.name} is verified; its courses can now be published.", "success")
+    with attempt() as outcome:
+        services.verify_provider(current_user, provider)
+        flash(f"{provider.name} is verified; its courses can now be published.", "success")
+    if outcome.failed:
+        flash(outcome.error, "error")
     return redirect(url_for("curation.providers"), 303)
 
 
-@bp.get("/taxonomy")
-@curator_required
-def taxonomy():
+def _taxonomy_page(form=None, merge=None, failed_kind=None, status=200):
     lists = {
         kind: db.session.scalars(select(model).order_by(model.position, model.name)).all()
         for kind, model in TERM_MODELS.items()
@@ -148,8 +260,16 @@ def taxonomy():
         names=services.KIND_NAMES,
         fixed=services.FIXED_KINDS,
         confirm=ConfirmForm(),
-        form=TermForm(formdata=None),
-    )
+        form=form or TermForm(formdata=None),
+        merge=merge or MergeForm(formdata=None),
+        failed_kind=failed_kind,
+    ), status
+
+
+@bp.get("/taxonomy")
+@curator_required
+def taxonomy():
+    return _taxonomy_page()
 
 
 @bp.post("/taxonomy/<kind>")
@@ -159,17 +279,25 @@ def add_term(kind: str):
         abort(404)
     form = TermForm()
     if form.validate_on_submit():
-        try:
+        with attempt(form):
             services.add_term(current_user, kind, form.name.data)
-        except services.CurationError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
             flash(f'Added "{form.name.data}".', "success")
-    else:
-        flash("Enter a name of at most 120 characters.", "error")
-    return redirect(url_for("curation.taxonomy") + f"#{kind}", 303)
+            return redirect(url_for("curation.taxonomy") + f"#{kind}", 303)
+    return _taxonomy_page(form=form, failed_kind=kind, status=422)
+
+
+@bp.post("/taxonomy/<kind>/merge")
+@curator_required
+def merge_terms(kind: str):
+    if kind not in TERM_MODELS:
+        abort(404)
+    form = MergeForm()
+    if form.validate_on_submit():
+        with attempt(form):
+            into = services.merge_term(current_user, kind, form.term.data, form.into.data)
+            flash(f'Merged: its courses now have "{into.name}".', "success")
+            return redirect(url_for("curation.taxonomy") + f"#{kind}", 303)
+    return _taxonomy_page(merge=form, failed_kind=kind, status=422)
 
 
 @bp.post("/taxonomy/<kind>/<int:term_id>")
@@ -177,29 +305,22 @@ def add_term(kind: str):
 def change_term(kind: str, term_id: int):
     if kind not in TERM_MODELS:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
     action = request.form.get("action")
-    try:
+    if action not in ("rename", "retire", "restore"):
+        abort(400)
+    form = ConfirmForm()
+    with attempt(form):
         if action == "rename":
             services.rename_term(
                 current_user, kind, term_id, (request.form.get("name") or "")[:120]
             )
-        elif action in ("retire", "restore"):
-            services.retire_term(current_user, kind, term_id, action == "retire")
         else:
-            abort(400)
-    except services.CurationError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+            services.retire_term(current_user, kind, term_id, action == "retire")
         flash("Saved.", "success")
-    return redirect(url_for("curation.taxonomy") + f"#{kind}", 303)
-
-
-def _int_arg(name: str) -> int | None:
-    return params.query_int(name)  # 400 with a message unless ASCII digits within 32 bits
+        return redirect(url_for("curation.taxonomy") + f"#{kind}", 303)
+    term_form = TermForm(formdata=None)
+    term_form.form_errors.extend(form.form_errors)
+    return _taxonomy_page(form=term_form, failed_kind=kind, status=422)
 
 
 def _date_arg(name: str) -> date | None:
@@ -210,13 +331,13 @@ def _date_arg(name: str) -> date | None:
 @curator_required
 def audit_log():
     filters = services.AuditFilter(
-        actor_id=_int_arg("person"),
-        provider_id=_int_arg("provider"),
-        course_id=_int_arg("course"),
+        actor_id=params.query_int("person"),  # 400 with a message unless a 32-bit id
+        provider_id=params.query_int("provider"),
+        course_id=params.query_int("course"),
         since=_date_arg("since"),
         until=_date_arg("until"),
     )
-    page = services.audit_entries(filters, page=_int_arg("page") or 1)
+    page = services.audit_entries(filters, page=params.query_int("page") or 1)
     actors = db.session.execute(
         select(User.id, User.name)
         .where(User.id.in_(select(AuditEntry.actor_id).distinct()))

@@ -12,7 +12,8 @@ from academy.imports.course_csv import (
     ImportReport,
     InvalidProvider,
     ProviderNotFound,
-    import_course_csv,
+    apply_course_import,
+    check_course_csv,
     resolve_provider,
 )
 
@@ -33,18 +34,40 @@ courses_group = AppGroup("courses", help="Manage courses.")
     is_flag=True,
     help="Import the good rows and report the bad ones (default: any bad row imports nothing).",
 )
+@click.option(
+    "--windows-1252",
+    "accept_windows_1252",
+    is_flag=True,
+    help="The file is not UTF-8 and the cells read as Windows-1252 look right: import it.",
+)
 def import_command(
-    path: Path, provider_slug: str, provider_name: str | None, skip_bad_rows: bool
+    path: Path,
+    provider_slug: str,
+    provider_name: str | None,
+    skip_bad_rows: bool,
+    accept_windows_1252: bool,
 ) -> None:
     """Import courses from PATH, a CSV file in the template (see docs/import-guide.md).
 
     Importing the same file again updates the courses in place, matched on their reference.
+    The rules are the web screen's: nothing is published by an import (new courses are drafts
+    or wait for a curator, as the status column asks), a published course's changes wait for
+    review, an archived course is never changed.
     """
     try:
         provider, created = resolve_provider(provider_slug, provider_name)
     except (ProviderNotFound, InvalidProvider) as error:
         raise click.ClickException(str(error)) from error
-    report = import_course_csv(path.read_bytes(), provider, skip_bad_rows=skip_bad_rows)
+    plan = check_course_csv(path.read_bytes(), provider)
+    if plan.report.encoding_guessed and not accept_windows_1252:
+        db.session.rollback()
+        _echo_messages("Notices", plan.report.notices)
+        _echo_messages("Cells read as Windows-1252", plan.report.guessed_cells[:200])
+        raise click.ClickException(
+            f"Nothing was imported: {path.name} is not UTF-8. If the cells above look right,"
+            " run the command again with --windows-1252; otherwise save the file as CSV UTF-8."
+        )
+    report = apply_course_import(plan, skip_bad_rows=skip_bad_rows)
     if not report.applied:
         db.session.rollback()
         _echo_messages("Problems", report.problems)
@@ -58,6 +81,13 @@ def import_command(
     if created:
         click.echo(f'Created the provider "{provider.name}" ({provider.slug}).')
     click.echo(f'Imported {path.name} for "{provider.name}" ({provider.slug}): {_counts(report)}.')
+    for outcome, title in (
+        ("new", "New"),
+        ("changed", "Changed"),
+        ("skipped", "Skipped"),
+        ("unchanged", "Unchanged"),
+    ):
+        _echo_messages(title, report.named(outcome))
     _echo_messages("Notices", report.notices)
     if report.problems:
         rows = ", ".join(str(row) for row in report.skipped_rows)
@@ -67,6 +97,8 @@ def import_command(
 
 def _counts(report: ImportReport) -> str:
     counts = f"{report.new} new, {report.changed} changed, {report.unchanged} unchanged"
+    if report.skipped:
+        counts += f", {report.skipped} skipped"
     if report.duplicates:
         counts += f", {_plural(report.duplicates, 'duplicate row')} imported once"
     return counts

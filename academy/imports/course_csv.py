@@ -10,6 +10,12 @@ Two steps, so that a web upload can show the report before anything is written:
 :func:`import_course_csv` does both. Courses are keyed on (provider, reference), so importing the
 same file again updates in place. A column left out of the file leaves that field of existing
 courses as it is; an empty cell sets the field to its empty value.
+
+The same publishing rules hold for the command line and the web screen (``docs/import-guide.md``,
+"Status and review"): an import never publishes anything. The ``status`` column asks for a move
+that the provider could make on the course's page (``academy.catalogue.states``), or the row is
+a problem; a published course's changes wait for a curator as its pending edit, exactly as an
+edit on its page does; an archived course is never changed (its row is skipped, saying why).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,8 +34,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import selectinload
 
+from academy.catalogue import states
 from academy.catalogue.models import (
-    COURSE_STATUSES,
     Course,
     Programme,
     ProgrammeModule,
@@ -37,6 +44,7 @@ from academy.catalogue.models import (
     course_sectors,
 )
 from academy.catalogue.slugs import make_unique_slug
+from academy.catalogue.versions import encode, encoded, pending
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.imports.text import (
@@ -121,8 +129,12 @@ _DEFAULTS: dict[str, Any] = {
     "fee_pence": None,
     "external_url": None,
     "lived_experience_codelivery": False,
-    "status": "draft",
 }
+
+#: what the ``status`` column may ask for (``docs/import-guide.md``); empty asks for nothing
+STATUS_REQUESTS = ("draft", "submitted", "published", "archived")
+#: model attributes back to the file's column names, for naming what a row changes
+_ATTRIBUTE_COLUMNS = {"external_url": "url", "cost_type": "cost", "fee_pence": "cost"}
 
 _YES = frozenset({"yes", "y", "true", "1"})
 _NO = frozenset({"no", "n", "false", "0", ""})
@@ -176,11 +188,54 @@ class ImportReport:
     skipped_rows: list[int] = field(default_factory=list)
     applied: bool = False
     encoding: str = "utf-8"
+    #: each valid row's course and what the import does to it, in the file's order
+    outcomes: list[RowOutcome] = field(default_factory=list)
+    #: when the encoding was guessed: the cells whose reading depends on the guess
+    guessed_cells: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when the file has no problems at all."""
         return not self.problems
+
+    @property
+    def encoding_guessed(self) -> bool:
+        """The file was not UTF-8 and was read as Windows-1252: a person should look at
+        :attr:`guessed_cells` before it is written."""
+        return self.encoding == "windows-1252"
+
+    @property
+    def skipped(self) -> int:
+        """Valid rows left alone because of the course's state (an archived course)."""
+        return sum(1 for outcome in self.outcomes if outcome.outcome == "skipped")
+
+    def named(self, outcome: str) -> list[RowOutcome]:
+        return [o for o in self.outcomes if o.outcome == outcome]
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    """What the import does with one valid row: ``new``, ``changed`` (``fields`` names the
+    file's columns that change, ``waits`` when a curator must approve the change first),
+    ``unchanged`` or ``skipped`` (``reason`` says why)."""
+
+    row: int
+    reference: str
+    title: str
+    outcome: str
+    fields: tuple[str, ...] = ()
+    reason: str = ""
+    waits: bool = False
+
+    def __str__(self) -> str:
+        text = f"Row {self.row}: {self.title} ({self.reference})"
+        if self.fields:
+            text += f": {', '.join(self.fields)}"
+        if self.waits:
+            text += " (waits for a curator's review; learners see the approved version)"
+        if self.reason:
+            text += f": {self.reason}"
+        return text
 
 
 @dataclass
@@ -199,12 +254,25 @@ class CourseRow:
     course_id: int | None = None
     changes: dict[str, Any] = field(default_factory=dict)
     joins_programme: bool = False
+    #: what the ``status`` cell asked for (None: nothing)
+    status_request: str | None = None
+    #: the status this row gives the course (None: it stays as it is)
+    new_status: str | None = None
+    #: a published course's changes, kept as its pending edit (encoded), or None
+    edit: dict[str, Any] | None = None
+    #: the fields the pending edit changes against what the provider last sent
+    edit_fields: list[str] = field(default_factory=list)
+    skip_reason: str = ""
 
     @property
     def outcome(self) -> str:
+        if self.skip_reason:
+            return "skipped"
         if self.course is None:
             return "new"
-        return "changed" if self.changes or self.joins_programme else "unchanged"
+        if self.changes or self.joins_programme or self.new_status or self.edit is not None:
+            return "changed"
+        return "unchanged"
 
 
 @dataclass
@@ -287,6 +355,13 @@ def check_course_csv(data: bytes, provider: Provider) -> CourseImport:
     if table is None:
         return plan
     columns, records = table
+    if encoding == "windows-1252":
+        report.guessed_cells = [
+            Problem(record.row, column, value, record.line)
+            for record in records
+            for column, value in record.cells.items()
+            if not value.isascii()
+        ]
     plan.lookups = lookups = _Lookups.load(provider)
     plan.readable = True
 
@@ -341,12 +416,92 @@ def check_course_csv(data: bytes, provider: Provider) -> CourseImport:
         report.problems.append(
             Problem(None, None, "The file has a header row but no courses below it.")
         )
+    for row in checked:
+        if row.row in bad_rows:
+            continue
+        lookups.compare(row)
+        problem = _settle(row)
+        if problem is not None:
+            report.problems.append(Problem(row.row, "status", problem))
+            bad_rows.add(row.row)
     plan.rows = [row for row in checked if row.row not in bad_rows]
     report.skipped_rows = sorted(bad_rows)
     for row in plan.rows:
-        lookups.compare(row)
-        setattr(report, row.outcome, getattr(report, row.outcome) + 1)
+        if row.outcome != "skipped":
+            setattr(report, row.outcome, getattr(report, row.outcome) + 1)
+        report.outcomes.append(_outcome_of(row))
     return plan
+
+
+def _settle(row: CourseRow) -> str | None:
+    """Apply the publishing rules to a compared row: the status it asks for, an archived
+    course left alone, a published course's changes kept as its pending edit. Returns a
+    problem (the status cannot be honoured) or None."""
+    request = row.values.pop("status", None)
+    row.changes.pop("status", None)
+    row.status_request = request
+    course = row.course
+    if course is None:
+        if request == "archived":
+            return "a new course cannot be archived: leave the row out, or write draft."
+        row.new_status = "submitted" if request in ("submitted", "published") else "draft"
+        return None
+    state = states.state_of(course)
+    if state == "archived":
+        if row.changes or row.joins_programme or request not in (None, "archived"):
+            row.skip_reason = (
+                "the course is archived, so an import never changes it (its page says it can no"
+                " longer be edited)."
+            )
+        row.changes = {}
+        row.joins_programme = False
+        return None
+    if request == "archived":
+        row.new_status = "archived"
+    elif request == "draft":
+        if state == "submitted":
+            row.new_status = "draft"  # withdrawn from the queue, as on the course's page
+        elif state not in ("draft", "rejected"):
+            return (
+                f'"draft": the course is {states.STATES[state].label.lower()}, and an import'
+                " cannot take it back to draft. Archive it on its page, or leave the cell"
+                " empty."
+            )
+    elif request in ("submitted", "published") and state in ("draft", "rejected"):
+        row.new_status = "submitted"
+    if course.status == "published" and row.new_status != "archived":
+        live = encoded(course)
+        shown = {**live, **(pending(course) or {})}
+        wanted = {
+            **shown,
+            **encode({k: v for k, v in row.values.items() if k in states.REVIEWED_FIELDS}),
+        }
+        edit = {k: v for k, v in wanted.items() if live.get(k) != v}
+        row.changes = {k: row.values[k] for k in row.changes if k not in states.REVIEWED_FIELDS}
+        if edit != (pending(course) or {}):
+            row.edit = edit
+            row.edit_fields = sorted(k for k in wanted if wanted[k] != shown.get(k))
+    return None
+
+
+def _outcome_of(row: CourseRow) -> RowOutcome:
+    title = row.values.get("title") or (row.course.title if row.course else "")
+    fields = {_ATTRIBUTE_COLUMNS.get(k, k) for k in row.changes}
+    if row.edit is not None:
+        fields |= {_ATTRIBUTE_COLUMNS.get(k, k) for k in row.edit_fields}
+    if row.course is not None and row.new_status:
+        fields.add(f"status ({row.new_status})")
+    if row.joins_programme:
+        fields.add("programme")
+    return RowOutcome(
+        row=row.row,
+        reference=row.reference,
+        title=title,
+        outcome=row.outcome,
+        fields=tuple(sorted(fields)) if row.outcome == "changed" else (),
+        reason=row.skip_reason,
+        waits=row.edit is not None and bool(row.edit),
+    )
 
 
 def apply_course_import(plan: CourseImport, *, skip_bad_rows: bool = False) -> ImportReport:
@@ -367,7 +522,7 @@ def apply_course_import(plan: CourseImport, *, skip_bad_rows: bool = False) -> I
     if not plan.readable or (report.problems and not skip_bad_rows):
         return report
     report.applied = True
-    pending = [row for row in plan.rows if row.outcome != "unchanged"]
+    pending = [row for row in plan.rows if row.outcome not in ("unchanged", "skipped")]
     if not pending:
         return report
     assert plan.lookups is not None  # nosec B101  # an invariant: check_course_csv sets it
@@ -381,9 +536,12 @@ def apply_course_import(plan: CourseImport, *, skip_bad_rows: bool = False) -> I
     new_rows = [row for row in pending if row.course is None]
     if new_rows:
         _insert_courses(new_rows, plan.provider, now)
-    changed_rows = [row for row in pending if row.course is not None and row.changes]
+    changed_rows = [
+        row for row in pending if row.course is not None and (row.changes or row.new_status)
+    ]
     if changed_rows:
         _update_courses(changed_rows, now)
+    _keep_edits([row for row in pending if row.edit is not None], now)
     _replace_tags(pending)
 
     modules = []
@@ -412,15 +570,17 @@ def _insert_courses(rows: list[CourseRow], provider: Provider, now: datetime) ->
         values = {**_DEFAULTS, **row.values}
         slug = make_unique_slug(values["title"], taken)
         taken.add(slug)
-        published = values["status"] == "published"
+        submitted = row.new_status == "submitted"
         records.append(
             {
                 **_column_values(values),
+                "status": row.new_status or "draft",
                 "slug": slug,
                 "provider_id": provider.id,
                 "created_at": now,
                 "updated_at": now,
-                "published_at": now if published else None,
+                "published_at": None,
+                "review_requested_at": now if submitted else None,
             }
         )
     db.session.execute(insert(Course), records)
@@ -439,12 +599,33 @@ def _update_courses(rows: list[CourseRow], now: datetime) -> None:
     records = []
     for row in rows:
         record = {"id": row.course_id, **_column_values(row.changes), "updated_at": now}
-        if row.changes.get("status") == "published":
-            record["published_at"] = now
+        if row.new_status == "submitted":
+            record.update(status="submitted", review_requested_at=now)
+        elif row.new_status == "draft":
+            record.update(status="draft", review_requested_at=None)
+        elif row.new_status == "archived":
+            record.update(status="archived", review_requested_at=None, pending_edit=None)
         records.append(record)
     # Rows changing the same columns share one executemany statement.
     records.sort(key=lambda record: sorted(record))
     db.session.execute(update(Course), records)
+
+
+def _keep_edits(rows: list[CourseRow], now: datetime) -> None:
+    """Keep published courses' changes as their pending edits (the live version stays), and
+    put them in the curators' queue; an edit equal to the live version withdraws the pending
+    one."""
+    for row in rows:
+        course = row.course
+        assert course is not None  # nosec B101  # only existing, published courses have edits
+        if row.edit:
+            course.pending_edit = json.dumps(row.edit, sort_keys=True)
+            if course.review_requested_at is None:
+                course.review_requested_at = now
+        else:
+            course.pending_edit = None
+            course.review_requested_at = None
+    db.session.flush()
 
 
 def _replace_tags(rows: list[CourseRow]) -> None:
@@ -762,12 +943,18 @@ def _yes_no(value: str) -> bool:
     raise _Invalid(f'"{value}" is not yes or no. Write yes or no (or leave it empty for no).')
 
 
-def _status(value: str) -> str:
+def _status(value: str) -> str | None:
+    """What the cell asks for (None: nothing). :raise _Invalid: a status no import may set."""
     word = value.casefold()
     if not word:
-        return "draft"
-    if word not in COURSE_STATUSES:
-        raise _Invalid(f'"{value}" is not a status. Choose from: {", ".join(COURSE_STATUSES)}.')
+        return None
+    if word == "rejected":
+        raise _Invalid(
+            '"rejected" is the curators\' answer to a submission: an import cannot set it.'
+            f" Choose from: {', '.join(STATUS_REQUESTS)}, or leave it empty."
+        )
+    if word not in STATUS_REQUESTS:
+        raise _Invalid(f'"{value}" is not a status. Choose from: {", ".join(STATUS_REQUESTS)}.')
     return word
 
 
@@ -853,6 +1040,7 @@ class _Lookups:
                         selectinload(Course.sectors),
                         selectinload(Course.professions),
                         selectinload(Course.principles),
+                        selectinload(Course.prerequisites),
                     )
                 )
             }

@@ -26,7 +26,8 @@ __all__ = [
 WINDOWS_1252_NOTICE = (
     "The file is not UTF-8, so it was read as Windows-1252, the encoding Excel on Windows uses"
     ' for "CSV (Comma delimited)". Check that accented letters, curly quotes and £ signs look'
-    ' right in the preview; if they do not, save the file as "CSV UTF-8" and upload it again.'
+    " right in the cells listed with this report, before anything is imported; if they do not,"
+    ' save the file as "CSV UTF-8" and import it again.'
 )
 
 

@@ -1,8 +1,11 @@
 """The course editor: create, edit, submit for review and archive a provider's courses.
 
 A provider never sets a course's status directly: the only ways in are :func:`submit_course`
-(to the curators' queue) and :func:`archive_course`; publishing is a curator's act
-(``academy.curation.services``). Every edit is written to the audit log with what changed.
+(to the curators' queue), :func:`withdraw` and :func:`archive_course`; publishing is a curator's
+act (``academy.curation.services``). The moves allowed in each state are in
+``academy.catalogue.states``. An edit of a published course is kept as its pending edit
+(:func:`encode`, ids for terms and courses) and the live columns stay as approved. Every edit is
+written to the audit log with what changed.
 """
 
 from __future__ import annotations
@@ -15,40 +18,27 @@ from sqlalchemy.orm import selectinload
 
 from academy import audit
 from academy.accounts.models import User
+from academy.catalogue import states
 from academy.catalogue.models import Course
 from academy.catalogue.slugs import make_unique_slug
+from academy.catalogue.versions import (  # noqa: F401  (this module's public face too)
+    EDITABLE,
+    approved,
+    changes_since_approval,
+    decode,
+    diff,
+    encode,
+    encoded,
+    named,
+    pending,
+    review_pair,
+    snapshot,
+)
 from academy.db_types import utcnow
 from academy.extensions import db
+from academy.providers import notify
 from academy.providers.models import Provider
 from academy.providers.services import ProviderError, require_staff
-
-#: the fields the editor sets, in the order the review diff shows them
-EDITABLE = (
-    "reference",
-    "title",
-    "summary",
-    "description",
-    "who_its_for",
-    "entry_requirements",
-    "where_next",
-    "step",
-    "delivery_mode",
-    "region",
-    "sectors",
-    "professions",
-    "principles",
-    "prerequisites",
-    "duration_hours",
-    "cpd_hours",
-    "credits",
-    "credit_level",
-    "cost_type",
-    "fee_pence",
-    "lived_experience_codelivery",
-    "external_url",
-)
-_TERMS = ("step", "delivery_mode", "region")
-_LISTS = ("sectors", "professions", "principles", "prerequisites")
 
 LABELS = {
     "who_its_for": "Who it's for",
@@ -72,35 +62,6 @@ def label(name: str) -> str:
 
 class CourseNotFound(ProviderError):
     pass
-
-
-def snapshot(course: Course) -> dict[str, Any]:
-    """The editable fields as plain values (names for terms): what curators compare."""
-    values: dict[str, Any] = {}
-    for name in EDITABLE:
-        value = getattr(course, name)
-        if name in _TERMS:
-            value = value.name if value is not None else None
-        elif name in _LISTS:
-            value = sorted(item.title if name == "prerequisites" else item.name for item in value)
-        values[name] = value
-    return values
-
-
-def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, list]:
-    """``{field: [before, after]}`` for the fields that differ (everything when no before)."""
-    before = before or {}
-    return {
-        name: [before.get(name), after.get(name)]
-        for name in EDITABLE
-        if before.get(name) != after.get(name)
-    }
-
-
-def changes_since_approval(course: Course) -> dict[str, list]:
-    """What differs from the listing as last approved (all fields for a never-approved one)."""
-    approved = json.loads(course.approved_snapshot) if course.approved_snapshot else None
-    return diff(approved, snapshot(course))
 
 
 def get_course(user: User, provider: Provider, course_id: int) -> Course:
@@ -186,23 +147,60 @@ def create_course(user: User, provider: Provider, values: dict[str, Any]) -> Cou
     return course
 
 
+def _shown_version(course: Course) -> dict[str, Any]:
+    """What the provider's editor shows: the pending edit if there is one, else the columns."""
+    edit = pending(course)
+    return {**encoded(course), **edit} if edit is not None else encoded(course)
+
+
+def editor_values(course: Course) -> dict[str, Any]:
+    """Model values for the editor form: the pending edit over the live course."""
+    edit = pending(course)
+    values = {name: getattr(course, name) for name in EDITABLE}
+    if edit is not None:
+        values.update(decode(edit))
+    return values
+
+
 def update_course(user: User, course: Course, values: dict[str, Any]) -> dict[str, list]:
     """Save the editor's values; returns (and logs) what changed.
 
-    The status never changes here. A published course stays published and joins the curators'
-    queue so they see the change. :raise ProviderError: archived course, or reference taken.
+    The status never changes here. For a published course, the reviewed fields
+    (``states.REVIEWED_FIELDS``) are kept as its pending edit and the course joins the
+    curators' queue; learners keep the approved version. An edit that gives back the live
+    version withdraws the pending one. Other courses are changed in place.
+
+    :raise ProviderError: archived course, or reference taken.
     """
     require_staff(user, course.provider)
-    if course.status == "archived":
-        raise ProviderError("This course is archived, so it can no longer be edited.")
+    if not states.allowed(course, "edit"):
+        raise ProviderError(states.REFUSALS["edit"])
     _check_reference(course.provider, values["reference"], course)
-    before = snapshot(course)
-    _apply(course, values)
-    changes = diff(before, snapshot(course))
+    if course.status != "published":
+        before = snapshot(course)
+        _apply(course, values)
+        changes = diff(before, snapshot(course))
+    else:
+        shown_before = _shown_version(course)
+        course.reference = values["reference"]
+        live = encoded(course)
+        new = encode({k: v for k, v in values.items() if k in states.REVIEWED_FIELDS})
+        edit = {k: v for k, v in new.items() if live.get(k) != v}
+        changes = diff(named(shown_before), named({**live, **new}))
+        if not changes:
+            return changes
+        if not edit:
+            course.pending_edit = None
+            course.review_requested_at = None
+            course.rejection_reason = ""
+        else:
+            course.pending_edit = json.dumps(edit, sort_keys=True)
+            if course.review_requested_at is None:
+                course.review_requested_at = utcnow()
+                db.session.flush()
+                notify.submission_waiting(course)
     if not changes:
         return changes
-    if course.status == "published" and course.review_requested_at is None:
-        course.review_requested_at = utcnow()
     db.session.flush()
     audit.record(
         user, "course.edited", f"Edited the course {course.title}", course=course, detail=changes
@@ -210,24 +208,46 @@ def update_course(user: User, course: Course, values: dict[str, Any]) -> dict[st
     return changes
 
 
-def submit_course(user: User, course: Course) -> Course:
-    """Send a draft or rejected course to the curators' queue.
+def withdraw(user: User, course: Course) -> Course:
+    """Take back what waits for review: a published course's edit is dropped (learners keep
+    the live version), a submitted course goes back to draft.
 
-    :raise ProviderError: the course is not a draft or rejected.
+    :raise ProviderError: nothing of this course waits for review.
     """
     require_staff(user, course.provider)
-    if course.status not in ("draft", "rejected"):
+    if not states.allowed(course, "withdraw"):
+        raise ProviderError(states.REFUSALS["withdraw"])
+    if course.status == "submitted":
+        course.status = "draft"
+    course.pending_edit = None
+    course.review_requested_at = None
+    db.session.flush()
+    audit.record(user, "course.withdrawn", f"Withdrew {course.title} from review", course=course)
+    return course
+
+
+def submit_course(user: User, course: Course) -> Course:
+    """Send a draft or rejected course (or a published course's refused edit, again) to the
+    curators' queue.
+
+    :raise ProviderError: nothing to submit in this state (``states.TRANSITIONS``).
+    """
+    require_staff(user, course.provider)
+    if not states.allowed(course, "submit"):
         raise ProviderError(
             {
                 "submitted": "This course is already waiting for a curator.",
-                "published": "This course is already published; edits go to the curators"
-                " automatically.",
+                "edit_pending": "Your edit is already waiting for a curator.",
+                "published": "This course is already published; an edit goes to the curators"
+                " when you save it.",
                 "archived": "This course is archived.",
-            }[course.status]
+            }[course.state]
         )
-    course.status = "submitted"
+    if course.status != "published":
+        course.status = "submitted"
     course.review_requested_at = utcnow()
     db.session.flush()
+    notify.submission_waiting(course)
     audit.record(user, "course.submitted", f"Submitted {course.title} for review", course=course)
     return course
 
@@ -238,11 +258,12 @@ def archive_course(user: User, course: Course) -> Course:
     :raise ProviderError: already archived.
     """
     require_staff(user, course.provider)
-    if course.status == "archived":
-        raise ProviderError("This course is already archived.")
+    if not states.allowed(course, "archive"):
+        raise ProviderError(states.REFUSALS["archive"])
     was = course.status
     course.status = "archived"
     course.review_requested_at = None
+    course.pending_edit = None
     db.session.flush()
     audit.record(
         user,

@@ -389,6 +389,11 @@ class DecisionForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField("CSV file", description="Use the template. At most 10 MB.")
+    skip_bad_rows = BooleanField(
+        "Import only the good rows",
+        description="Without this, a file with any bad row imports nothing. With it, the report"
+        " lists the rows left out and why.",
+    )
 
 
 class TermForm(FlaskForm):

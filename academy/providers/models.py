@@ -54,6 +54,8 @@ class ProviderInvitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: an admin cancelled it (the link then says so); a resent invitation cancels the old one
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     provider: Mapped[Provider] = relationship()
 

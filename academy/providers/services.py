@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -19,10 +20,12 @@ from academy.catalogue.slugs import make_unique_slug
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.mail import outbox
+from academy.providers import notify
 from academy.providers.models import Provider, ProviderInvitation
 from academy.unit_of_work import DomainError
 
 INVITATION_LIFETIME = timedelta(days=7)
+UK = ZoneInfo("Europe/London")
 #: words the provider screens use after /provider/, so no organisation may have them as a slug
 RESERVED_SLUGS = frozenset(
     {"new", "invitations", "cohorts", "import-template-csv", "import-guide-txt"}
@@ -88,6 +91,7 @@ def create_organisation(
     db.session.add(ProviderMembership(user=user, provider=provider, is_admin=True))
     db.session.flush()
     audit.record(user, "provider.created", f"Created the organisation {name}", provider=provider)
+    notify.organisation_created(provider)
     return provider
 
 
@@ -128,9 +132,15 @@ def members(provider: Provider) -> list[ProviderMembership]:
     )
 
 
+#: how long an expired, unused invitation stays listed (so it can be sent again)
+EXPIRED_LISTED_FOR = timedelta(days=30)
+
+
 def pending_invitations(
     provider: Provider, now: datetime | None = None
 ) -> list[ProviderInvitation]:
+    """Invitations not used and not cancelled, oldest first: those waiting, and those that
+    expired in the last 30 days (they can be sent again)."""
     now = now or utcnow()
     return list(
         db.session.scalars(
@@ -138,11 +148,66 @@ def pending_invitations(
             .where(
                 ProviderInvitation.provider_id == provider.id,
                 ProviderInvitation.used_at.is_(None),
-                ProviderInvitation.expires_at > now,
+                ProviderInvitation.cancelled_at.is_(None),
+                ProviderInvitation.expires_at > now - EXPIRED_LISTED_FOR,
             )
             .order_by(ProviderInvitation.created_at)
         )
     )
+
+
+def _own_invitation(
+    user: User, provider: Provider, invitation_id: int, now: datetime
+) -> ProviderInvitation:
+    """:raise NotMember: not staff (or an admin's invitation, not an admin).
+    :raise InvalidInvitation: no such invitation of this provider, or already used/cancelled."""
+    require_staff(user, provider)
+    invitation = db.session.get(ProviderInvitation, invitation_id)
+    if invitation is None or invitation.provider_id != provider.id:
+        raise InvalidInvitation("There is no such invitation.")
+    require_staff(user, provider, admin=invitation.is_admin)
+    if invitation.used_at is not None:
+        raise InvalidInvitation(f"{invitation.email} has already accepted this invitation.")
+    if invitation.cancelled_at is not None:
+        raise InvalidInvitation("This invitation was already cancelled.")
+    return invitation
+
+
+def cancel_invitation(
+    user: User, provider: Provider, invitation_id: int, now: datetime | None = None
+) -> ProviderInvitation:
+    """Cancel a pending invitation: its link then says it was cancelled.
+
+    :raise NotMember: not staff, or an admin's invitation and not an admin.
+    :raise InvalidInvitation: no such pending invitation of this provider.
+    """
+    now = now or utcnow()
+    invitation = _own_invitation(user, provider, invitation_id, now)
+    invitation.cancelled_at = now
+    db.session.flush()
+    audit.record(
+        user,
+        "member.invitation_cancelled",
+        f"Cancelled the invitation of {invitation.email}",
+        provider=provider,
+    )
+    return invitation
+
+
+def resend_invitation(
+    user: User, provider: Provider, invitation_id: int, *, accept_url, now: datetime | None = None
+) -> tuple[ProviderInvitation, str]:
+    """Send a pending (or expired) invitation again, with a new link valid for 7 days; the old
+    link then says a newer one was sent. Returns the new invitation and its token.
+
+    :raise NotMember: as :func:`cancel_invitation`. :raise InvalidInvitation: no such pending
+        invitation of this provider.
+    """
+    now = now or utcnow()
+    old = _own_invitation(user, provider, invitation_id, now)
+    old.cancelled_at = now
+    db.session.flush()
+    return invite(user, provider, old.email, is_admin=old.is_admin, accept_url=accept_url, now=now)
 
 
 def _admin_count(provider: Provider) -> int:
@@ -229,6 +294,15 @@ def invite(
     )
     if already is not None:
         raise ProviderError(f"{email} is already a member of {provider.name}.")
+    for earlier in db.session.scalars(
+        select(ProviderInvitation).where(
+            ProviderInvitation.provider_id == provider.id,
+            ProviderInvitation.email == email,
+            ProviderInvitation.used_at.is_(None),
+            ProviderInvitation.cancelled_at.is_(None),
+        )
+    ):
+        earlier.cancelled_at = now  # one live link per person: the newest
     token = secrets.token_urlsafe(32)
     invitation = ProviderInvitation(
         provider=provider,
@@ -254,16 +328,48 @@ def invite(
 
 
 def find_invitation(token: str, now: datetime | None = None) -> ProviderInvitation:
-    """:raise InvalidInvitation: unknown, used or expired."""
+    """The invitation of a link that still works.
+
+    :raise InvalidInvitation: unknown, used, cancelled, replaced by a newer one, or expired;
+        the message says which, and what to do.
+    """
     now = now or utcnow()
     invitation = db.session.scalar(
         select(ProviderInvitation).where(ProviderInvitation.token_hash == _digest(token))
     )
-    if invitation is None or invitation.used_at is not None:
-        raise InvalidInvitation("This invitation link has already been used or is not valid.")
-    if invitation.expires_at <= now:
+    if invitation is None:
         raise InvalidInvitation(
-            "This invitation link has expired. Ask the organisation to invite you again."
+            "This invitation link is not valid. Check that you opened the whole link from the"
+            " email, or ask the organisation to invite you again."
+        )
+    name = invitation.provider.name
+    if invitation.used_at is not None:
+        raise InvalidInvitation(
+            f"This invitation to {name} has already been used. If it was you, you are a member:"
+            " log in with the invited address."
+        )
+    if invitation.cancelled_at is not None:
+        newer = db.session.scalar(
+            select(ProviderInvitation.id).where(
+                ProviderInvitation.provider_id == invitation.provider_id,
+                ProviderInvitation.email == invitation.email,
+                ProviderInvitation.created_at >= invitation.cancelled_at,
+            )
+        )
+        if newer is not None:
+            raise InvalidInvitation(
+                f"{name} has sent you a newer invitation, so this link no longer works. Use the"
+                " link in the latest email."
+            )
+        raise InvalidInvitation(
+            f"{name} cancelled this invitation, so the link no longer works. If you expected"
+            " to join, ask them to invite you again."
+        )
+    if invitation.expires_at <= now:
+        expired = invitation.expires_at.astimezone(UK)
+        raise InvalidInvitation(
+            f"This invitation to {name} expired on {expired:%d %B %Y}. Ask them to send it"
+            " again: they can resend it from their members page."
         )
     return invitation
 

@@ -5,7 +5,7 @@ then hold places on several of its cohorts); ``enrolments.marked_at`` is when th
 marked a learner completed or not completed, from which the undo window runs.
 
 Revision ID: 0009_places
-Revises: 0007
+Revises: 0008_publishing
 Create Date: 2026-12-03 09:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import academy.db_types
 
 # revision identifiers, used by Alembic.
 revision = '0009_places'
-down_revision = '0007'
+down_revision = '0008_publishing'
 branch_labels = None
 depends_on = None
 

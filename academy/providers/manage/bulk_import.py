@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -84,9 +84,11 @@ def import_courses(slug: str):
             status=413,
             problem="The file is too large: upload at most 10 MB. Nothing was imported.",
         )
-    checked = imports.check_upload(current_user, provider, data)
-    db.session.rollback()  # checking writes nothing; be sure of it
-    status = 422 if checked.plan.report.problems else 200
+    checked = imports.check_upload(
+        current_user, provider, data, skip_bad_rows=bool(form.skip_bad_rows.data)
+    )
+    # checking writes nothing; with problems the request is a 422 and is rolled back anyway
+    status = 422 if checked.plan.report.problems and not checked.token else 200
     return _import_page(provider, form, checked=checked, status=status)
 
 
@@ -94,26 +96,26 @@ def import_courses(slug: str):
 @login_required
 def confirm_import(slug: str):
     provider = staff_organisation(slug)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    plan = imports.apply_upload(current_user, provider, request.form.get("token", ""))
+    skip_bad_rows = request.form.get("skip_bad_rows") == "yes"
+    plan = imports.apply_upload(
+        current_user, provider, request.form.get("token", ""), skip_bad_rows=skip_bad_rows
+    )
     if plan is None:
-        db.session.rollback()
         flash("That upload has expired or was already imported. Upload the file again.", "error")
         return redirect(url_for("manage.import_courses", slug=slug), 303)
     report = plan.report
     if not report.applied:
-        db.session.rollback()
         flash(
             "The file no longer passes the checks (the catalogue changed meanwhile). Upload it"
             " again to see why. Nothing was imported.",
             "error",
         )
         return redirect(url_for("manage.import_courses", slug=slug), 303)
-    db.session.commit()
+    skipped = len(report.skipped_rows) + report.skipped
     flash(
-        f"Imported: {report.new} new, {report.changed} changed, {report.unchanged} unchanged."
-        " New and changed courses are waiting for a curator's review.",
+        f"Imported: {report.new} new, {report.changed} changed, {report.unchanged} unchanged"
+        + (f", {skipped} row{'s' if skipped != 1 else ''} left out" if skipped else "")
+        + ". Courses you submitted and changes to published courses wait for a curator.",
         "success",
     )
     return redirect(url_for("manage.organisation", slug=slug), 303)

@@ -1,6 +1,11 @@
-"""The course editor: add, edit, preview, submit for review and archive a course."""
+"""The course editor: add, edit, preview, submit for review, withdraw and archive a course.
+
+A published course's edit is kept as its pending edit (``academy.catalogue.states``): the editor
+shows and changes the pending version, learners keep the approved one."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -8,14 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
+from academy.catalogue import states
 from academy.catalogue.models import Course
 from academy.catalogue.pages import get_course_preview
 from academy.extensions import db
 from academy.providers import courses as course_services
-from academy.providers import services
 from academy.providers.forms import ConfirmForm, CourseForm
 from academy.providers.manage.common import bp, course_of, form_status, staff_organisation
+from academy.providers.review import review_rows
 from academy.taxonomy.models import TERM_MODELS
+from academy.unit_of_work import attempt
 
 
 def _term_choices(kind: str, keep: list) -> tuple[list, dict]:
@@ -30,8 +37,14 @@ def _term_choices(kind: str, keep: list) -> tuple[list, dict]:
 
 
 def _course_form(course: Course | None = None) -> tuple[CourseForm, dict, dict]:
-    """The editor form with its choices; retired terms are offered only where already chosen."""
-    form = CourseForm(obj=course)
+    """The editor form with its choices; retired terms are offered only where already chosen.
+    For a published course the form starts from its pending edit, if any."""
+    shown = (
+        SimpleNamespace(**course_services.editor_values(course), id=course.id)
+        if course is not None
+        else None
+    )
+    form = CourseForm(obj=shown)
     terms = {}
     for kind, name in (
         ("steps", "step"),
@@ -41,7 +54,7 @@ def _course_form(course: Course | None = None) -> tuple[CourseForm, dict, dict]:
         ("professions", "professions"),
         ("principles", "principles"),
     ):
-        current = getattr(course, name) if course is not None else None
+        current = getattr(shown, name) if shown is not None else None
         keep = current if isinstance(current, list) else [current]
         choices, terms[kind] = _term_choices(kind, keep)
         if name == "step":
@@ -55,32 +68,32 @@ def _course_form(course: Course | None = None) -> tuple[CourseForm, dict, dict]:
         .options(selectinload(Course.provider))
         .order_by(Course.title)
     ).all()
-    keep_courses = list(course.prerequisites) if course is not None else []
+    keep_courses = list(shown.prerequisites) if shown is not None else []
     offered = {c.id: c for c in [*published, *keep_courses]}
     form.prerequisites.choices = [
         SelectChoice(c.id, f"{c.title} ({c.provider.name})")
         for c in sorted(offered.values(), key=lambda c: c.title)
     ]
-    if course is not None and request.method == "GET":
-        form.step.data = course.step_id
-        form.delivery_mode.data = course.delivery_mode_id
-        form.region.data = course.region_id
-        form.sectors.data = [t.id for t in course.sectors]
-        form.professions.data = [t.id for t in course.professions]
-        form.principles.data = [t.id for t in course.principles]
-        form.prerequisites.data = [c.id for c in course.prerequisites]
-        form.fee.data = course.fee_pounds
+    if shown is not None and request.method == "GET":
+        form.step.data = shown.step.id if shown.step is not None else None
+        form.delivery_mode.data = shown.delivery_mode.id if shown.delivery_mode else None
+        form.region.data = shown.region.id if shown.region else None
+        form.sectors.data = [t.id for t in shown.sectors]
+        form.professions.data = [t.id for t in shown.professions]
+        form.principles.data = [t.id for t in shown.principles]
+        form.prerequisites.data = [c.id for c in shown.prerequisites]
+        form.fee.data = shown.fee_pence / 100 if shown.fee_pence is not None else None
     return form, terms, offered
 
 
-def _course_page(form, provider, course, problem=None):
+def _course_page(form, provider, course, status=None):
     return render_template(
         "providers/course_form.html",
         form=form,
         provider=provider,
         course=course,
-        problem=problem,
-    ), form_status(form, problem)
+        problem=None,
+    ), status or form_status(form, form.form_errors or None)
 
 
 @bp.route("/<slug>/courses/new", methods=["GET", "POST"])
@@ -89,16 +102,15 @@ def new_course(slug: str):
     provider = staff_organisation(slug)
     form, terms, offered = _course_form()
     if form.validate_on_submit():
-        try:
+        with attempt(form):
             course = course_services.create_course(
                 current_user, provider, form.model_values(terms, offered)
             )
-        except services.ProviderError as error:
-            db.session.rollback()
-            return _course_page(form, provider, None, error.message)
-        db.session.commit()
-        flash("The course is saved as a draft. Preview it, then submit it for review.", "success")
-        return redirect(url_for("manage.course", slug=slug, course_id=course.id), 303)
+            flash(
+                "The course is saved as a draft. Preview it, then submit it for review.",
+                "success",
+            )
+            return redirect(url_for("manage.course", slug=slug, course_id=course.id), 303)
     return _course_page(form, provider, None)
 
 
@@ -107,13 +119,16 @@ def new_course(slug: str):
 def course(slug: str, course_id: int):
     provider = staff_organisation(slug)
     course = course_of(provider, course_id)
+    waiting = course.awaits_review or course.pending_edit is not None
     return render_template(
         "providers/course.html",
         provider=provider,
         course=course,
+        state=course.state_info,
         confirm=ConfirmForm(),
-        changes=course_services.changes_since_approval(course) if course.approved_snapshot else {},
-        label=course_services.label,
+        rows=review_rows(course) if waiting or course.status == "rejected" else [],
+        is_edit=course.pending_edit is not None,
+        can=lambda action: states.allowed(course, action),
     )
 
 
@@ -122,28 +137,29 @@ def course(slug: str, course_id: int):
 def edit_course(slug: str, course_id: int):
     provider = staff_organisation(slug)
     course = course_of(provider, course_id)
-    if course.status == "archived":
-        flash("This course is archived, so it can no longer be edited.", "error")
+    if not states.allowed(course, "edit"):
+        flash(states.REFUSALS["edit"], "error")
         return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
     form, terms, offered = _course_form(course)
     if form.validate_on_submit():
-        try:
+        with attempt(form):
             changes = course_services.update_course(
                 current_user, course, form.model_values(terms, offered)
             )
-        except services.ProviderError as error:
-            db.session.rollback()
-            return _course_page(form, provider, course, error.message)
-        db.session.commit()
-        if not changes:
-            flash("Nothing had changed.", "info")
-        elif course.status == "published":
-            flash(
-                "Saved. The course stays published; the curators will see what changed.", "success"
-            )
-        else:
-            flash("Saved.", "success")
-        return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
+            if not changes:
+                flash("Nothing had changed.", "info")
+            elif course.pending_edit is not None:
+                flash(
+                    "Saved as an edit waiting for review. Learners see the approved version"
+                    " until a curator approves it.",
+                    "success",
+                )
+            elif course.status == "published":
+                flash("Saved. Your edit gave back the live version, so nothing waits.", "success")
+            else:
+                flash("Saved.", "success")
+            return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
+        course = course_of(provider, course_id)
     return _course_page(form, provider, course)
 
 
@@ -157,21 +173,38 @@ def preview_course(slug: str, course_id: int):
     )
 
 
+def _act(slug: str, course_id: int, action, done: str):
+    """Run a confirmed one-button action on the course, then show the course page again."""
+    provider = staff_organisation(slug)
+    course = course_of(provider, course_id)
+    with attempt() as outcome:
+        action(current_user, course)
+        flash(done, "success")
+    if outcome.failed:
+        flash(outcome.error, "error")
+    return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
+
+
 @bp.post("/<slug>/courses/<int:course_id>/submit")
 @login_required
 def submit_course(slug: str, course_id: int):
-    provider = staff_organisation(slug)
-    course = course_of(provider, course_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            course_services.submit_course(current_user, course)
-        except services.ProviderError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("Submitted. A curator will review it; we will show their answer here.", "success")
-    return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
+    return _act(
+        slug,
+        course_id,
+        course_services.submit_course,
+        "Submitted. A curator will review it; we will show their answer here and mail you.",
+    )
+
+
+@bp.post("/<slug>/courses/<int:course_id>/withdraw")
+@login_required
+def withdraw_course(slug: str, course_id: int):
+    return _act(
+        slug,
+        course_id,
+        course_services.withdraw,
+        "Withdrawn from review. Nothing of it waits for a curator now.",
+    )
 
 
 @bp.route("/<slug>/courses/<int:course_id>/archive", methods=["GET", "POST"])
@@ -181,18 +214,12 @@ def archive_course(slug: str, course_id: int):
     course = course_of(provider, course_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            course_services.archive_course(current_user, course)
-        except services.ProviderError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(
-                f"{course.title} is archived. Its cohorts and learners' records are kept.",
-                "success",
-            )
-        return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
+        return _act(
+            slug,
+            course_id,
+            course_services.archive_course,
+            f"{course.title} is archived. Its cohorts and learners' records are kept.",
+        )
     return render_template(
         "providers/confirm.html",
         form=form,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from academy.extensions import db
+from academy.db_types import utcnow
 from academy.providers import courses as course_services
 from academy.providers import services
 from academy.providers.forms import ConfirmForm, InviteForm, OrganisationForm
 from academy.providers.manage.common import bp, form_status, staff_organisation
+from academy.unit_of_work import attempt
 
 
 @bp.get("")
@@ -24,27 +25,27 @@ def dashboard():
 def new_organisation():
     form = OrganisationForm()
     if form.validate_on_submit():
-        provider = services.create_organisation(
-            current_user,
-            name=form.name.data,
-            website=form.website.data,
-            contact_email=form.contact_email.data,
-            description=form.description.data or "",
-        )
-        db.session.commit()
-        flash(
-            f"{provider.name} is registered. A curator will verify it; until then you can"
-            " prepare courses but none can be published.",
-            "success",
-        )
-        return redirect(url_for("manage.organisation", slug=provider.slug), 303)
+        with attempt(form):
+            provider = services.create_organisation(
+                current_user,
+                name=form.name.data,
+                website=form.website.data,
+                contact_email=form.contact_email.data,
+                description=form.description.data or "",
+            )
+            flash(
+                f"{provider.name} is registered. A curator will verify it; until then you can"
+                " prepare courses but none can be published.",
+                "success",
+            )
+            return redirect(url_for("manage.organisation", slug=provider.slug), 303)
     return render_template(
         "providers/form.html",
         form=form,
         heading="Register a training organisation",
         submit="Register organisation",
         intro="You become its first admin and can invite colleagues.",
-    ), form_status(form)
+    ), form_status(form, form.form_errors or None)
 
 
 @bp.get("/<slug>")
@@ -65,31 +66,32 @@ def edit_organisation(slug: str):
     provider = staff_organisation(slug, admin=True)
     form = OrganisationForm(obj=provider)
     if form.validate_on_submit():
-        services.update_organisation(
-            current_user,
-            provider,
-            name=form.name.data,
-            website=form.website.data,
-            contact_email=form.contact_email.data,
-            description=form.description.data or "",
-        )
-        db.session.commit()
-        flash("The organisation's details are saved.", "success")
-        return redirect(url_for("manage.organisation", slug=provider.slug), 303)
+        with attempt(form):
+            services.update_organisation(
+                current_user,
+                provider,
+                name=form.name.data,
+                website=form.website.data,
+                contact_email=form.contact_email.data,
+                description=form.description.data or "",
+            )
+            flash("The organisation's details are saved.", "success")
+            return redirect(url_for("manage.organisation", slug=provider.slug), 303)
+        provider = staff_organisation(slug, admin=True)
     return render_template(
         "providers/form.html",
         form=form,
         heading=f"Details of {provider.name}",
         submit="Save details",
         provider=provider,
-    ), form_status(form)
+    ), form_status(form, form.form_errors or None)
 
 
 @bp.get("/<slug>/members")
 @login_required
 def members(slug: str):
     provider = staff_organisation(slug)
-    return _members_page(provider, InviteForm())
+    return _members_page(provider, InviteForm(formdata=None))
 
 
 def _members_page(provider, invite_form, problem=None, status=200):
@@ -98,11 +100,16 @@ def _members_page(provider, invite_form, problem=None, status=200):
         provider=provider,
         members=services.members(provider),
         invitations=services.pending_invitations(provider),
+        now=utcnow(),
         me=services.membership(current_user, provider),
         form=invite_form,
         confirm=ConfirmForm(),
-        problem=problem,
+        problem=problem or " ".join(invite_form.form_errors) or None,
     ), status
+
+
+def _accept_url(token: str) -> str:
+    return url_for("manage.accept_invitation", token=token, _external=True)
 
 
 @bp.post("/<slug>/members/invite")
@@ -113,27 +120,50 @@ def invite(slug: str):
     if not form.validate_on_submit():
         return _members_page(provider, form, status=422)
     if form.is_admin.data:
-        staff_organisation(
-            slug, admin=True
-        )  # only an admin may invite another admin: 403 otherwise
-    try:
+        staff_organisation(slug, admin=True)  # only an admin may invite another admin: 403
+    with attempt(form):
         services.invite(
             current_user,
             provider,
             form.email.data,
             is_admin=form.is_admin.data,
-            accept_url=lambda token: url_for(
-                "manage.accept_invitation", token=token, _external=True
-            ),
+            accept_url=_accept_url,
         )
-    except services.ProviderError as error:
-        db.session.rollback()
-        return _members_page(provider, form, problem=error.message, status=422)
-    db.session.commit()
-    flash(
-        f"We have emailed an invitation to {form.email.data}. The link works once, for 7 days.",
-        "success",
-    )
+        flash(
+            f"We have emailed an invitation to {form.email.data}. The link works once, for 7 days.",
+            "success",
+        )
+        return redirect(url_for("manage.members", slug=slug), 303)
+    return _members_page(staff_organisation(slug), form, status=422)
+
+
+@bp.post("/<slug>/invitations/<int:invitation_id>/cancel")
+@login_required
+def cancel_invitation(slug: str, invitation_id: int):
+    provider = staff_organisation(slug)
+    with attempt() as outcome:
+        invitation = services.cancel_invitation(current_user, provider, invitation_id)
+        flash(f"The invitation of {invitation.email} is cancelled; its link says so.", "success")
+    if outcome.failed:
+        flash(outcome.error, "error")
+    return redirect(url_for("manage.members", slug=slug), 303)
+
+
+@bp.post("/<slug>/invitations/<int:invitation_id>/resend")
+@login_required
+def resend_invitation(slug: str, invitation_id: int):
+    provider = staff_organisation(slug)
+    with attempt() as outcome:
+        invitation, _ = services.resend_invitation(
+            current_user, provider, invitation_id, accept_url=_accept_url
+        )
+        flash(
+            f"We have emailed {invitation.email} a new link, valid for 7 days; the old link no"
+            " longer works.",
+            "success",
+        )
+    if outcome.failed:
+        flash(outcome.error, "error")
     return redirect(url_for("manage.members", slug=slug), 303)
 
 
@@ -141,17 +171,12 @@ def invite(slug: str):
 @login_required
 def toggle_admin(slug: str, user_id: int):
     provider = staff_organisation(slug, admin=True)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        make = request.form.get("make_admin") == "1"
-        try:
-            services.set_admin(current_user, provider, user_id, make)
-        except services.ProviderError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash("Saved.", "success")
+    make = request.form.get("make_admin") == "1"
+    with attempt() as outcome:
+        services.set_admin(current_user, provider, user_id, make)
+        flash("Saved.", "success")
+    if outcome.failed:
+        flash(outcome.error, "error")
     return redirect(url_for("manage.members", slug=slug), 303)
 
 
@@ -168,13 +193,10 @@ def remove_member(slug: str, user_id: int):
         try:
             services.remove_member(current_user, provider, user_id)
         except services.NotMember:
-            db.session.rollback()
-            abort(403)
+            abort(403)  # a 4xx: the request's work is rolled back
         except services.ProviderError as error:
-            db.session.rollback()
             flash(error.message, "error")
             return redirect(url_for("manage.members", slug=slug), 303)
-        db.session.commit()
         flash(f"{name} is no longer a member of {provider.name}.", "success")
         if user_id == current_user.id:
             return redirect(url_for("manage.dashboard"), 303)
@@ -211,7 +233,6 @@ def accept_invitation(token: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         provider = services.accept_invitation(current_user, token)
-        db.session.commit()
         flash(f"You are now a member of {provider.name}.", "success")
         return redirect(url_for("manage.organisation", slug=provider.slug), 303)
     return render_template(

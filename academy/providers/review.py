@@ -1,4 +1,5 @@
-"""What a curator reads on a course's review page: the listing's fields, or what changed since
+"""What a curator reads on a course's review page (and a provider sees waiting for it): the
+listing's fields, or what a pending edit changes on the live version, or what changed since
 the last approval, in the words the public page uses rather than as stored values.
 
 Pure functions over two snapshots (``providers.courses.snapshot``: names for taxonomy terms,
@@ -8,7 +9,6 @@ titles for prerequisites), so the page, and any later export of a review, share 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -16,7 +16,7 @@ from typing import Any
 
 from academy.catalogue.models import Course
 from academy.formatting import format_cost, format_hours
-from academy.providers.courses import EDITABLE, diff, label, snapshot
+from academy.providers.courses import EDITABLE, diff, label, review_pair
 
 #: free text a provider writes in paragraphs: shown with its line breaks, compared word by word
 LONG_TEXT = frozenset({"summary", "description", "who_its_for", "entry_requirements", "where_next"})
@@ -53,10 +53,11 @@ class ReviewRow:
 
 
 def review_rows(course: Course) -> list[ReviewRow]:
-    """The rows of ``course``'s review: every field of a listing never approved, otherwise only
-    the fields that differ from the approved snapshot, in the editor's order."""
-    approved = json.loads(course.approved_snapshot) if course.approved_snapshot else None
-    return rows_between(approved, snapshot(course))
+    """The rows of ``course``'s review, in the editor's order: a published course's pending
+    edit against the live version; otherwise every field of a listing never approved, or the
+    fields that differ from its last approval (``providers.courses.review_pair``)."""
+    before, after = review_pair(course)
+    return rows_between(before, after)
 
 
 def rows_between(approved: dict[str, Any] | None, now: dict[str, Any]) -> list[ReviewRow]:
