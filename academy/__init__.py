@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         formatting,
         mail,
         ops,
+        portfolio,
         search,
         unit_of_work,
     )
@@ -63,11 +64,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy.credentials.views import bp as credentials_bp
     from academy.curation.views import bp as curation_bp
     from academy.main.views import bp as main_bp
-    from academy.portfolio import navigation as portfolio_navigation
-    from academy.portfolio.dashboard_views import bp as portfolio_dashboard_bp
-    from academy.portfolio.export_views import bp as portfolio_exports_bp
-    from academy.portfolio.sharing_views import bp as portfolio_sharing_bp
-    from academy.portfolio.views import bp as portfolio_bp
     from academy.providers.manage import bp as manage_bp
     from academy.providers.views import bp as providers_bp
 
@@ -78,11 +74,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(curation_bp)
-    app.register_blueprint(portfolio_dashboard_bp)
-    app.register_blueprint(portfolio_sharing_bp)
-    app.register_blueprint(portfolio_exports_bp)
+    portfolio.init_app(app)
     app.register_blueprint(credentials_bp)
-    app.register_blueprint(portfolio_bp)
     search.init_app(app)
     accounts.init_app(app)
     enrolment.init_app(app)
@@ -90,6 +83,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     unit_of_work.init_app(app)
     formatting.init_app(app)
-    portfolio_navigation.init_app(app)
     cli.init_app(app)
     return app

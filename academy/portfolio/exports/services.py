@@ -28,6 +28,7 @@ from academy.enrolment.models import Enrolment
 from academy.extensions import db
 from academy.mail.models import OutboxMessage
 from academy.portfolio import evidence_store
+from academy.portfolio.common import entries_for
 from academy.portfolio.models import (
     METHODS,
     THEMES,
@@ -35,7 +36,6 @@ from academy.portfolio.models import (
     LearningRecordEntry,
     ShareLink,
 )
-from academy.portfolio.services import entries_for
 
 FORMAT_VERSION = 1
 #: entry columns left out of exports: they only repeat who the learner is

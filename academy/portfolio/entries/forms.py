@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from academy.accounts.forms import clean_line, clean_text
-from academy.portfolio.entries import today_on_the_calendar
+from academy.portfolio.entries.services import today_on_the_calendar
 from academy.portfolio.models import METHODS, THEMES
 
 MAX_HOURS = Decimal(1000)

@@ -7,7 +7,7 @@ from wtforms import DateField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from academy.accounts.forms import clean_line
-from academy.portfolio import sharing
+from academy.portfolio.sharing import services as sharing
 
 
 class ShareLinkForm(FlaskForm):

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from academy.accounts.models import User
 from academy.db_types import utcnow
 from academy.extensions import db
+from academy.portfolio import evidence_store
 from academy.portfolio.models import EvidenceFile, LearningRecordEntry
 from academy.unit_of_work import DomainError
 
@@ -318,7 +319,7 @@ def update_entry(
 
 def delete_entry(user: User, entry: LearningRecordEntry) -> list[str]:
     """Delete a self-recorded entry and its evidence rows (flushed, not committed); returns the
-    stored names of its files, for the caller to remove once the deletion is committed.
+    stored names of its files, which are removed once the deletion is committed.
 
     :raise VerifiedEntryLocked: the entry is verified (nothing changes).
     """
@@ -329,6 +330,7 @@ def delete_entry(user: User, entry: LearningRecordEntry) -> list[str]:
     stored_names = [item.stored_name for item in entry.evidence]
     db.session.delete(entry)
     db.session.flush()
+    evidence_store.remove_after_commit(stored_names)
     return stored_names
 
 
