@@ -1,4 +1,4 @@
-"""The regulators' numbers (``academy/portfolio/dashboard/regulators.py``), each worked out by hand below.
+"""The regulators' numbers (``portfolio/dashboard/regulators.py``), each worked out by hand below.
 
 The entries are unsaved ``LearningRecordEntry`` objects: the functions are pure, so no database
 is needed.
