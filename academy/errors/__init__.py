@@ -9,6 +9,8 @@
   the page the form lives on, with a line saying why; when there is no such page (or for other
   methods) the friendly 405 page says what to do.
 
+Text fields show their length limit and are never cut by the browser (``limits``).
+
 JSON is left to the API (``/api/``): it gets ``{"error", "status"}``.
 """
 
@@ -18,7 +20,7 @@ from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from academy.errors import kept_forms
+from academy.errors import kept_forms, limits
 from academy.extensions import db
 
 #: codes with a page of their own words; any other code uses ``generic.html``
@@ -58,6 +60,7 @@ def stale_form(error: CSRFError):
 def init_app(app: Flask) -> None:
     """Render every HTTP error with ``templates/errors/``; log and hide unexpected exceptions."""
     kept_forms.init_app(app)
+    limits.init_app(app)
     app.register_error_handler(CSRFError, stale_form)
     app.register_error_handler(MethodNotAllowed, method_not_allowed)
     app.register_error_handler(HTTPException, error_page)
