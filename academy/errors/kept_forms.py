@@ -216,6 +216,7 @@ def _set_cookie(response, name: str, value: str) -> None:
 def _load_kept() -> None:
     """Before a GET: find this browser's kept form if this is its page and its person."""
     g.pop("kept_form", None)
+    g.pop("kept_form_used", None)
     token = request.cookies.get(KEPT_COOKIE)
     if request.method != "GET" or not token or len(token) > 100:
         return

@@ -8,13 +8,15 @@ cuts pasted or typed text at the limit: a 20,000-character reflection was saved 
   message and the form keeps all of it, so nothing is cut;
 * a hint under each text field, "Up to 10,000 characters.", tied to the field with
   ``aria-describedby``: it works without JavaScript; ``static/js/character-count.js`` adds a
-  live count ("9,950 characters left", "12 characters too many") when scripts run.
+  live count ("9,950 characters left", "12 characters too many") when scripts run (the script
+  is added only to pages with such a field).
 
 Email and password fields, and hidden ones, have no hint: their limits are never reached.
 """
 
 from __future__ import annotations
 
+from flask import g, has_request_context
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
@@ -46,6 +48,8 @@ def _render_field(self, field, render_kw):
     if limit > HINT_UP_TO:
         return _original_render_field(self, field, kw)
     hint_id = f"{field.id}-limit"
+    if has_request_context():
+        g.character_counts = True  # base.html then adds the script that counts as people type
     described = kw.pop("aria-describedby", None) or kw.pop("aria_describedby", None)
     kw["aria_describedby"] = f"{described} {hint_id}" if described else hint_id
     kw["data_limit"] = limit
@@ -57,6 +61,12 @@ def _render_field(self, field, render_kw):
     return Markup(html) + Markup(hint)
 
 
+def _forget_counts() -> None:
+    # ``g`` outlives a request when an app context was already pushed (tests)
+    g.pop("character_counts", None)
+
+
 def init_app(app) -> None:
     """Render every form's text fields with a visible limit and no ``maxlength``."""
     FlaskForm.Meta.render_field = _render_field
+    app.before_request(_forget_counts)

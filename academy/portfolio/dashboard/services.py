@@ -80,7 +80,7 @@ def recommendations(
     published course it requires is one they completed: the rule enrolment applies, see
     ``enrolment.services.missing_prerequisites``), and they have no place, wait, request or
     completion on it already. Courses with an upcoming cohort come first, soonest first; then
-    the others by title. Two queries (the courses, then their providers).
+    the others by title. Three queries (the courses, their providers, their delivery modes).
     """
     completed = (
         select(Cohort.course_id)
@@ -118,6 +118,6 @@ def recommendations(
             Course.id,
         )
         .limit(limit)
-        .options(selectinload(Course.provider))
+        .options(selectinload(Course.provider), selectinload(Course.delivery_mode))
     )
     return [Recommendation(course, start) for course, start in db.session.execute(statement)]
