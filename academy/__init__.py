@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         formatting,
         mail,
         ops,
+        portfolio,
         search,
         unit_of_work,
     )
@@ -68,11 +69,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy.curation.views import bp as curation_bp
     from academy.mail.views import bp as mail_preferences_bp
     from academy.portfolio import completions as portfolio_completions
-    from academy.portfolio import navigation as portfolio_navigation
-    from academy.portfolio.dashboard_views import bp as portfolio_dashboard_bp
-    from academy.portfolio.export_views import bp as portfolio_exports_bp
-    from academy.portfolio.sharing_views import bp as portfolio_sharing_bp
-    from academy.portfolio.views import bp as portfolio_bp
     from academy.providers.manage import bp as manage_bp
     from academy.providers.views import bp as providers_bp
 
@@ -83,11 +79,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     app.register_blueprint(manage_bp)
     app.register_blueprint(curation_bp)
-    app.register_blueprint(portfolio_dashboard_bp)
-    app.register_blueprint(portfolio_sharing_bp)
-    app.register_blueprint(portfolio_exports_bp)
+    portfolio.init_app(app)
     app.register_blueprint(credentials_bp)
-    app.register_blueprint(portfolio_bp)
     erasure.init_app(app)
     app.register_blueprint(mail_preferences_bp)
     search.init_app(app)
@@ -97,7 +90,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     unit_of_work.init_app(app)
     formatting.init_app(app)
-    portfolio_navigation.init_app(app)
     portfolio_completions.init_app(app)
     cli.init_app(app)
     return app

@@ -16,6 +16,7 @@ from academy.catalogue.models import (  # noqa: F401
     ProgrammeModule,
 )
 from academy.enrolment.models import Enrolment  # noqa: F401
+from academy.errors.kept_forms import KeptForm  # noqa: F401
 from academy.mail.models import OutboxMessage  # noqa: F401
 from academy.ops.models import RateLimitCounter  # noqa: F401
 from academy.portfolio.models import (  # noqa: F401

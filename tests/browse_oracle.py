@@ -3,7 +3,9 @@
 Until the snapshot, ``academy/catalogue/browse.py`` decided which courses match, their order and
 every facet count with one SQL condition per filter and a dozen grouped queries over the matched
 set. That code is here, unchanged in what it computes, so ``tests/test_browse_snapshot.py`` can
-hold the snapshot to exactly the same answers on SQLite and on PostgreSQL. It is slow on purpose
+hold the snapshot to exactly the same answers on SQLite and on PostgreSQL. Since "place means
+place" (issue 16) a region also matches UK-wide and online courses unless ``region_only``; that
+is written here as SQL too, independently of the snapshot's arrays. It is slow on purpose
 (no pagination: every matching id in order) and used by tests only.
 """
 
@@ -36,6 +38,8 @@ from academy.extensions import db
 from academy.search import TextMatch
 
 WEEKS_CHOICES = (4, 8, 12, 26, 52)
+WIDE_REGIONS = ("uk-wide",)
+ONLINE_MODES = ("online-live", "online-self-paced")
 TERM_FACETS = ("step", "sector", "profession", "mode", "region", "programme")
 
 
@@ -85,6 +89,8 @@ def clauses(filters, terms, now: datetime, match: TextMatch | None = None):
         found["mode"] = Course.delivery_mode_id == term["mode"].id
     if term["region"]:
         found["region"] = Course.region_id == term["region"].id
+        if not getattr(filters, "region_only", False):
+            found["region"] = or_(found["region"], wide_clause(terms))
     if term["programme"]:
         found["programme"] = exists().where(
             ProgrammeModule.course_id == Course.id,
@@ -106,6 +112,13 @@ def clauses(filters, terms, now: datetime, match: TextMatch | None = None):
     return found
 
 
+def wide_clause(terms) -> ColumnElement[bool]:
+    """UK-wide or online: open to people in every region."""
+    wide = [t.id for t in terms.by_facet["region"] if t.slug in WIDE_REGIONS]
+    online = [t.id for t in terms.by_facet["mode"] if t.slug in ONLINE_MODES]
+    return or_(Course.region_id.in_(wide), Course.delivery_mode_id.in_(online))
+
+
 def _where(found: Mapping[str, ColumnElement[bool]], leave_out: str | None = None):
     return and_(is_public(), *(c for name, c in found.items() if name != leave_out))
 
@@ -125,7 +138,17 @@ def _count(found, leave_out: str | None, *extra) -> int:
     return db.session.scalar(statement) or 0
 
 
-def facet_counts(found) -> dict[str, dict[Any, int]]:
+def wide_region_counts(found, terms) -> dict[int, int]:
+    """Per region, how many courses choosing it (with UK-wide and online ones) would show."""
+    counts = {}
+    for term in terms.by_facet["region"]:
+        count = _count(found, "region", or_(Course.region_id == term.id, wide_clause(terms)))
+        if count:
+            counts[term.id] = count
+    return counts
+
+
+def facet_counts(found, filters=None, terms=None) -> dict[str, dict[Any, int]]:
     counts: dict[str, dict[Any, int]] = {
         "step": _count_by(Course.step_id, found, "step"),
         "mode": _count_by(Course.delivery_mode_id, found, "mode"),
@@ -141,6 +164,8 @@ def facet_counts(found) -> dict[str, dict[Any, int]]:
         tagged = _count_by(column, found, facet, join_table=table)
         open_to_all = _count(found, facet, not_(exists().where(table.c.course_id == Course.id)))
         counts[facet] = {"open": open_to_all, **tagged}
+    if terms is not None and not getattr(filters, "region_only", False):
+        counts["region"] = wide_region_counts(found, terms)
     return counts
 
 
@@ -187,7 +212,7 @@ def sql_browse(filters, terms, now: datetime, match: TextMatch | None) -> Oracle
     found = clauses(filters, terms, now, match)
     return OracleResult(
         ids=ordered_ids(filters, found, now, match),
-        raw_counts=facet_counts(found),
+        raw_counts=facet_counts(found, filters, terms),
         free_count=_count(found, "free", Course.cost_type == "free"),
         weeks_counts=weeks_counts(found, now),
     )

@@ -14,14 +14,6 @@ from academy import PROJECT_ROOT
 
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
-# View modules still being converted to the unit of work this round (issue 12). Each domain's
-# engineer removes its modules from this list as they convert them; the list ends empty.
-NOT_YET_CONVERTED = {
-    "academy/portfolio/views.py",
-    "academy/portfolio/export_views.py",
-    "academy/portfolio/sharing_views.py",
-}
-
 
 def view_modules() -> list[Path]:
     """Every module that defines routes: it registers a view on a blueprint."""
@@ -53,8 +45,6 @@ def test_no_view_commits_or_rolls_back():
     offenders = []
     for path in view_modules():
         name = path.relative_to(PROJECT_ROOT).as_posix()
-        if name in NOT_YET_CONVERTED:
-            continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if re.search(r"\.(commit|rollback)\(", line):
                 offenders.append(f"{name}:{number}: {line.strip()}")

@@ -30,7 +30,7 @@ CHOICES = {
                "environment-green-care"],
     "profession": [None, "nurse", "social-worker", "gp"],
     "mode": [None, "in-person", "online-live", "blended", "online-self-paced"],
-    "region": [None, "london", "wales", "scotland", "north-east"],
+    "region": [None, "london", "wales", "scotland", "north-east", "uk-wide"],
     "programme": [None, "programme-a", "programme-b", "programme-drafts"],
     "provider": [None, "north-trust", "south-trust"],
     "weeks": [None, 1, 4, 8, 52],
@@ -42,7 +42,7 @@ BASES = ["Relational practice", "Trauma-informed care", "Supervision skills",
 SECTORS = [(), ("education",), ("criminal-justice", "education"), ("housing-homelessness",), ()]
 PROFESSIONS = [(), ("nurse",), ("social-worker", "nurse"), (), ("gp",), ()]
 MODES = ["in-person", "online-live", None, "blended"]
-REGIONS = ["london", "wales", None, "scotland", "london", "north-east"]
+REGIONS = ["london", "wales", None, "scotland", "london", "north-east", "uk-wide"]
 COSTS = [{"cost_type": "free"}, {"cost_type": "funded"}, {"cost_type": "fee", "fee_pence": 9900}]
 STATUSES = {4: "draft", 13: "archived", 22: "submitted", 31: "rejected"}
 
@@ -139,6 +139,7 @@ filter_sets = st.builds(
     Filters,
     **{name: st.sampled_from(values) for name, values in CHOICES.items()},
     free=st.booleans(),
+    region_only=st.booleans(),
     sort=st.sampled_from(list(SORTS)),
     page=st.integers(1, 4),
 )
@@ -161,6 +162,8 @@ def test_browse_matches_the_sql_for_each_filter_value_alone_in_every_sort(catalo
             check_against_the_oracle(Filters(**{name: value}, sort=sort), catalogue)
     for sort, free in product(SORTS, (False, True)):
         check_against_the_oracle(Filters(sort=sort, free=free), catalogue)
+    for region in CHOICES["region"][1:]:
+        check_against_the_oracle(Filters(region=region, region_only=True), catalogue)
 
 
 # -- keeping the snapshot true to the database ---------------------------------------------------

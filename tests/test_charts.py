@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from academy.portfolio import charts
+from academy.portfolio.dashboard import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

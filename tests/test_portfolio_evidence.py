@@ -12,7 +12,7 @@ from pypdf import PdfWriter
 from sqlalchemy import func, select
 
 from academy.extensions import db
-from academy.portfolio import evidence as evidence_service
+from academy.portfolio.entries import evidence as evidence_service
 from academy.portfolio.models import EvidenceFile
 
 MB = 1024 * 1024

@@ -1,4 +1,4 @@
-"""The regulators' numbers (``academy/portfolio/regulators.py``), each worked out by hand below.
+"""The regulators' numbers (``portfolio/dashboard/regulators.py``), each worked out by hand below.
 
 The entries are unsaved ``LearningRecordEntry`` objects: the functions are pure, so no database
 is needed.
@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from academy.portfolio import regulators as r
+from academy.portfolio.dashboard import regulators as r
 from academy.portfolio.models import LearningRecordEntry
 
 _ids = itertools.count(1)

@@ -75,6 +75,8 @@ class Filters:
     programme: str | None = None
     provider: str | None = None
     free: bool = False
+    #: with a region: only courses in it, not the UK-wide and online ones as well
+    region_only: bool = False
     weeks: int | None = None
     sort: str = "start"
     page: int = 1
@@ -89,6 +91,8 @@ class Filters:
                 args[name] = value
         if merged.free:
             args["free"] = "1"
+        if merged.region_only and merged.region:
+            args["region_only"] = "1"
         if merged.weeks:
             args["weeks"] = merged.weeks
         if merged.sort != ("relevance" if merged.q else "start"):
@@ -182,6 +186,7 @@ def parse_filters(
     filters = Filters(
         q=q,
         free=args.get("free", "") in ("1", "on", "true", "yes"),
+        region_only=args.get("region_only", "") in ("1", "on", "true", "yes"),
         weeks=weeks,
         sort=sort,
         page=page if page is not None else -1,
@@ -194,7 +199,7 @@ def resolve_filters(
     filters: Filters, slugs: dict[str, str], terms: Terms, notices: list[str]
 ) -> Filters:
     """Keep only slugs that name a real term (or the loaded provider); note the rest."""
-    kept: dict[str, str] = {}
+    kept: dict[str, Any] = {}
     for name, slug in slugs.items():
         if name == "provider":
             found = terms.provider is not None and terms.provider.slug == slug
@@ -204,6 +209,8 @@ def resolve_filters(
             kept[name] = slug
         else:
             notices.append(f"The {name} “{slug[:40]}” is not one we know, so it was ignored.")
+    if "region" not in kept:
+        kept["region_only"] = False  # "only in the region" means nothing without one
     return replace(filters, **kept)
 
 
@@ -454,6 +461,7 @@ def _browse(
         ranked_ids=match.ranked_ids if match is not None else None,
         sort=filters.sort,
         weeks_choices=WEEKS_CHOICES,
+        region_only=filters.region_only,
     )
     _check_page(filters, selection.total)
     offset = (filters.page - 1) * filters.per_page

@@ -68,6 +68,10 @@ _LINK_FACETS = {
 }
 
 NONE = -1  # a course with no delivery mode or region
+#: "place means place": a region includes the courses anyone can take wherever they are, those
+#: for the whole UK and those online, unless only courses in the region itself are asked for
+WIDE_REGIONS = ("uk-wide",)
+ONLINE_MODES = ("online-live", "online-self-paced")
 NO_START = np.iinfo(np.int64).max  # a course with no upcoming cohort: sorts last, never "within"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -123,10 +127,15 @@ class CatalogueSnapshot:
             if open_to_all
         }
         self._free = free
+        #: courses open to people in every region: UK-wide or online
+        self._wide = np.isin(
+            columns["region"], [t.id for t in terms["region"] if t.slug in WIDE_REGIONS]
+        ) | np.isin(columns["mode"], [t.id for t in terms["mode"] if t.slug in ONLINE_MODES])
         self._by_title = by_title  # positions in the database's lower(title), id order
         self._by_newest = by_newest  # positions by published_at desc nulls last, id desc
         self._start_course, self._start_at = starts  # sorted by course, then start
-        shared = [ids, free, by_title, by_newest, *starts, *columns.values(), *self._open.values()]
+        shared = [ids, free, by_title, by_newest, self._wide, *starts, *columns.values(),
+                  *self._open.values()]  # fmt: skip
         for array in shared + [part for pair in links.values() for part in pair]:
             array.flags.writeable = False  # every thread reads them: none may change them
 
@@ -256,6 +265,7 @@ class CatalogueSnapshot:
         ranked_ids: Sequence[int] | np.ndarray | None = None,
         sort: str = "start",
         weeks_choices: Sequence[int] = (),
+        region_only: bool = False,
     ) -> Selection:
         """The public courses matching every filter given, in ``sort`` order, and the counts.
 
@@ -265,12 +275,17 @@ class CatalogueSnapshot:
         ``newest`` (published_at descending, undated last, then id descending) and anything else
         soonest start (after ``now``; none last), then title. Each facet's counts leave out its
         own filter; ``weeks_counts`` counts courses starting within each number of weeks.
+
+        A region matches the courses in it and, unless ``region_only``, every UK-wide and
+        online course too; each region's count is the number of courses choosing it would show.
         """
         next_start = self.next_starts(now)
         now_at = micros(now)
         masks: dict[str, np.ndarray] = {
             facet: self._has(facet, term_id) for facet, term_id in (term_ids or {}).items()
         }
+        if "region" in masks and not region_only:
+            masks["region"] = masks["region"] | self._wide
         if provider_id is not None:
             masks["provider"] = self._columns["provider"] == provider_id
         if free:
@@ -290,6 +305,8 @@ class CatalogueSnapshot:
             return _all(self._ids.size, (mask for key, mask in masks.items() if key != name))
 
         raw_counts = {facet: self._counts(facet, leaving_out(facet)) for facet in FACET_MODELS}
+        if not region_only:
+            raw_counts["region"] = self._wide_region_counts(leaving_out("region"))
         within = next_start[leaving_out("weeks")]
         weeks_counts = {
             number: int(np.count_nonzero(within <= now_at + number * _WEEK))
@@ -330,6 +347,20 @@ class CatalogueSnapshot:
             counts = _tally(term_ids[among[positions]])
         if facet in self._open:
             counts["open"] = int(np.count_nonzero(self._open[facet] & among))
+        return counts
+
+    def _wide_region_counts(self, among: np.ndarray) -> dict[Any, int]:
+        """Per region, the courses among ``among`` that choosing it shows: those in it, and the
+        UK-wide and online ones (each once). Regions with none are left out."""
+        in_region = self._counts("region", among)
+        wide = among & self._wide
+        wide_total = int(np.count_nonzero(wide))
+        wide_in = self._counts("region", wide)
+        counts = {}
+        for term in self.terms["region"]:
+            count = in_region.get(term.id, 0) + wide_total - wide_in.get(term.id, 0)
+            if count:
+                counts[term.id] = count
         return counts
 
 

@@ -28,8 +28,8 @@ from academy.credentials import jws, keys, openbadges
 from academy.credentials.urls import absolute
 from academy.db_types import utcnow
 from academy.extensions import db
+from academy.portfolio.common import entries_for
 from academy.portfolio.models import IssuedCredential, LearningRecordEntry
-from academy.portfolio.services import entries_for
 
 CLR_CONTEXT = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 CLR_SCHEMA = (

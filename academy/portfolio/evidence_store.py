@@ -3,6 +3,12 @@
 Files sit under ``EVIDENCE_DIR`` (``instance/evidence`` by default, never under ``static/``) by
 a random name that says nothing about the learner or the file. Whoever serves a file must have
 checked the reader may see it (the owner, or a live share link that includes the entry).
+
+Files and rows must agree although only the request's one commit (``academy.unit_of_work``)
+decides whether a row exists: a service that writes a file calls :func:`remove_unless_committed`
+and one that deletes a row calls :func:`remove_after_commit`; listeners on the session then
+remove the new file when the transaction rolls back (or the commit fails) and the old file once
+the deletion is committed.
 """
 
 from __future__ import annotations
@@ -10,9 +16,15 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from flask import Response, current_app, send_file
+from flask import Flask, Response, current_app, send_file
+from sqlalchemy import event
 
+from academy.extensions import db
 from academy.portfolio.models import EvidenceFile
+
+#: ``session.info`` keys: files to remove once the transaction commits / unless it commits
+_AFTER_COMMIT = "academy.portfolio.remove_after_commit"
+_UNLESS_COMMITTED = "academy.portfolio.remove_unless_committed"
 
 
 def evidence_dir() -> Path:
@@ -54,3 +66,46 @@ def send_evidence(evidence: EvidenceFile) -> Response:
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def remove_after_commit(stored_names: list[str]) -> None:
+    """Remove these files once the current transaction commits (their rows are deleted in it);
+    if it rolls back they stay, as their rows do."""
+    folder = evidence_dir()
+    db.session.info.setdefault(_AFTER_COMMIT, []).extend(folder / n for n in stored_names)
+
+
+def remove_unless_committed(evidence: EvidenceFile) -> None:
+    """Remove the file just written for ``evidence`` if its row is never committed."""
+    db.session.info.setdefault(_UNLESS_COMMITTED, []).append(path_for(evidence))
+
+
+def _unlink(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(db.session, "after_commit")
+def _committed(session) -> None:
+    session.info.pop(_UNLESS_COMMITTED, None)
+    _unlink(session.info.pop(_AFTER_COMMIT, []))
+
+
+@event.listens_for(db.session, "after_soft_rollback")
+def _rolled_back(session, previous_transaction) -> None:
+    if previous_transaction.parent is not None:
+        return  # a savepoint: the outer transaction may still commit
+    session.info.pop(_AFTER_COMMIT, None)
+    _unlink(session.info.pop(_UNLESS_COMMITTED, []))
+
+
+def _request_ended(error: BaseException | None) -> None:
+    """A request whose commit raised neither committed nor rolled back: its new files go."""
+    if db.session.registry.has():
+        db.session.info.pop(_AFTER_COMMIT, None)
+        _unlink(db.session.info.pop(_UNLESS_COMMITTED, []))
+
+
+def init_app(app: Flask) -> None:
+    """Keep files and rows in step at the end of every request."""
+    app.teardown_request(_request_ended)

@@ -24,7 +24,7 @@ def provider_list():
         .group_by(Provider.id)
         .order_by(Provider.name)
     ).all()
-    return render_template("providers/list.html", rows=rows)
+    return render_template("organisations/list.html", rows=rows)
 
 
 @bp.get("/providers/<slug>")
@@ -39,4 +39,4 @@ def provider_detail(slug: str):
         .order_by(Step.number, Course.title)
         .options(selectinload(Course.step), selectinload(Course.delivery_mode))
     ).all()
-    return render_template("providers/detail.html", provider=provider, courses=courses)
+    return render_template("organisations/detail.html", provider=provider, courses=courses)

@@ -1,0 +1,299 @@
+"""Portfolio forms: a self-recorded entry, the annotation of a verified one, evidence uploads.
+
+Every field has a label, a limit and a plain-English error; the views re-render the same bound
+form on error, so what was typed is kept.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from academy.forms import clean_line, clean_text
+from academy.portfolio.entries.services import today_on_the_calendar
+from academy.portfolio.models import METHODS, THEMES
+
+MAX_HOURS = Decimal(1000)
+EARLIEST = date(1950, 1, 1)
+TEXT_LIMIT = 10_000
+CLINICAL_CHOICES = [
+    SelectChoice("", "Not said"),
+    SelectChoice("yes", "Clinical"),
+    SelectChoice("no", "Non-clinical"),
+]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes: easier than a multiple select on a phone and with a keyboard."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("invalid_choice_message", "Choose only from the options listed.")
+        super().__init__(*args, **kwargs)
+
+
+class HoursField(DecimalField):
+    """Hours as a number from 0 to 1,000 (quarters and other fractions are fine).
+
+    ``Decimal`` reads "NaN" and "Infinity" too; they are refused here rather than left to fail a
+    comparison later.
+    """
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        raw = valuelist[0].strip().replace(",", "")
+        try:
+            value = Decimal(raw) if len(raw) <= 20 else None
+        except (InvalidOperation, ValueError):
+            value = None
+        if value is None or not value.is_finite():
+            self.data = None
+            raise ValueError("Enter the hours as a number, like 3 or 1.5.")
+        self.data = value
+
+    def pre_validate(self, form) -> None:
+        if self.data is not None and not (0 <= self.data <= MAX_HOURS):
+            raise ValidationError("Enter 0 to 1,000 hours.")
+
+
+class DayField(DateField):
+    """A date, with an error that says what to type."""
+
+    def process_formdata(self, valuelist) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a real date, like 2026-03-14.") from error
+
+    def pre_validate(self, form) -> None:
+        if self.data is not None and self.data < EARLIEST:
+            raise ValidationError("Enter a date from 1950 onwards.")
+
+
+def text(label: str, description: str | None = None, limit: int = TEXT_LIMIT) -> TextAreaField:
+    return TextAreaField(
+        label,
+        filters=[clean_text],
+        validators=[
+            Length(max=limit, message=f"Write at most {limit:,} characters."),
+        ],
+        description=description,
+        render_kw={"rows": 5},
+    )
+
+
+def line(label: str, limit: int, description: str | None = None, required: str | None = None):
+    validators = [DataRequired(required)] if required else []
+    validators.append(Length(max=limit, message=f"Write at most {limit:,} characters."))
+    return StringField(label, filters=[clean_line], validators=validators, description=description)
+
+
+class AnnotationForm(FlaskForm):
+    """What the learner may add to any entry, verified or self-recorded."""
+
+    clinical = RadioField(
+        "Clinical or non-clinical",
+        choices=CLINICAL_CHOICES,
+        default="",
+        invalid_choice_message="Choose clinical, non-clinical or not said.",
+    )
+    relevance = text(
+        "What was the nature of the activity, and how is it relevant to your practice?",
+        "Describe the topic and why it matters in your work.",
+    )
+    learnt = text("What did you learn from it?")
+    change_to_practice = text(
+        "How did you change or improve your practice as a result?",
+    )
+    impact = text(
+        "What impact has it had on the people you support or work with?",
+        "Social Work England asks about the impact on people who use services and colleagues.",
+    )
+    themes = MultiCheckboxField(
+        "How is it relevant to the Code or the standards?",
+        choices=[SelectChoice(key, label) for key, label in THEMES.items()],
+        description="Tick the NMC Code themes or Social Work England standards it relates to.",
+    )
+    principles = MultiCheckboxField(
+        "Charter principles",
+        description="The relational charter principles this learning touched on.",
+    )
+    peer_name = line(
+        "Who you discussed it with (optional)",
+        120,
+        "A name only if you choose to record it; their role is enough.",
+    )
+    peer_role = line("Their role", 120, "For example: team leader, fellow social worker.")
+    peer_reflection = text(
+        "What you discussed",
+        "Notes of the reflective discussion, free of anything that could identify a person.",
+    )
+    is_reflective_account = BooleanField(
+        "This is a written reflective account",
+        description="The NMC asks for five written reflective accounts in each three years.",
+    )
+    reflection_confirmed = BooleanField(
+        "This reflection contains no information that could identify a person",
+    )
+    learner_note = text(
+        "Your note (optional)", "Anything else you want to remember about this learning.", 5000
+    )
+
+    def set_principles(self, principles, chosen: list[str] | None = None) -> None:
+        """Offer the charter principles that are not retired, and any already chosen."""
+        chosen = set(chosen or [])
+        self.principles.choices = [
+            SelectChoice(p.slug, p.name)
+            for p in principles
+            if p.retired_at is None or p.slug in chosen
+        ]
+
+    def annotation_values(self) -> dict:
+        clinical = {"yes": True, "no": False}.get(self.clinical.data)
+        return {
+            "clinical": clinical,
+            "relevance": self.relevance.data or "",
+            "learnt": self.learnt.data or "",
+            "change_to_practice": self.change_to_practice.data or "",
+            "impact": self.impact.data or "",
+            "themes": list(self.themes.data or []),
+            "principles": list(self.principles.data or []),
+            "peer_name": self.peer_name.data or "",
+            "peer_role": self.peer_role.data or "",
+            "peer_reflection": self.peer_reflection.data or "",
+            "is_reflective_account": bool(self.is_reflective_account.data),
+            "learner_note": self.learner_note.data or "",
+        }
+
+    @staticmethod
+    def initial(entry) -> dict:
+        """Form data for an existing entry (the confirmation box always starts unticked)."""
+        return {
+            "clinical": {True: "yes", False: "no"}.get(entry.clinical, ""),
+            "relevance": entry.relevance,
+            "learnt": entry.learnt,
+            "change_to_practice": entry.change_to_practice,
+            "impact": entry.impact,
+            "themes": [t for t in entry.themes or [] if t in THEMES],
+            "principles": list(entry.principles or []),
+            "peer_name": entry.peer_name,
+            "peer_role": entry.peer_role,
+            "peer_reflection": entry.peer_reflection,
+            "is_reflective_account": entry.is_reflective_account,
+            "learner_note": entry.learner_note,
+        }
+
+
+class EntryForm(AnnotationForm):
+    """A self-recorded entry: the record itself as well as the annotations."""
+
+    title = line("Title", 300, "What the learning was called.", "Enter a title.")
+    provider_name = line(
+        "Provider or organiser (optional)", 200, "Who ran it, or leave empty for your own study."
+    )
+    method = SelectField(
+        "How you learnt",
+        choices=[
+            SelectChoice("", "Choose one (optional)"),
+            *(SelectChoice(key, label) for key, label in METHODS.items()),
+        ],
+        default="",
+        invalid_choice_message="Choose how you learnt from the list.",
+    )
+    started_on = DayField(
+        "Start date (optional)",
+        validators=[Optional()],
+        description="For learning that spanned more than a day.",
+    )
+    completed_on = DayField(
+        "Date (or end date)",
+        # InputRequired, not DataRequired: the latter would hide "Enter a real date"
+        validators=[InputRequired("Enter the date, like 2026-03-14.")],
+    )
+    hours = HoursField(
+        "Hours (optional)",
+        validators=[Optional()],
+        description="Up to 1,000. Quarter hours are fine, like 1.25.",
+        render_kw={"step": "0.25", "min": "0", "max": "1000", "inputmode": "decimal"},
+    )
+    participatory_hours = HoursField(
+        "Of which participatory hours (optional)",
+        validators=[Optional()],
+        description="Time spent learning with other people; not more than the hours above.",
+        render_kw={"step": "0.25", "min": "0", "max": "1000", "inputmode": "decimal"},
+    )
+
+    def validate_completed_on(self, field) -> None:
+        if field.data is None:
+            return
+        if field.data > today_on_the_calendar():
+            raise ValidationError("The date cannot be in the future.")
+        if self.started_on.data and field.data < self.started_on.data:
+            raise ValidationError("The end date cannot be before the start date.")
+
+    def validate_participatory_hours(self, field) -> None:
+        if field.data is None:
+            return
+        if self.hours.data is None:
+            raise ValidationError("Enter the hours as well as the participatory hours.")
+        if self.hours.data is not None and field.data > self.hours.data:
+            raise ValidationError("Participatory hours cannot be more than the hours.")
+
+    def record_values(self) -> dict:
+        return {
+            "title": self.title.data,
+            "provider_name": self.provider_name.data or "",
+            "method": self.method.data or "",
+            "started_on": self.started_on.data,
+            "completed_on": self.completed_on.data,
+            "hours": self.hours.data,
+            "participatory_hours": self.participatory_hours.data,
+        }
+
+    @staticmethod
+    def initial(entry) -> dict:
+        def hours(value: float | None) -> Decimal | None:
+            return None if value is None else Decimal(str(value))
+
+        return {
+            **AnnotationForm.initial(entry),
+            "title": entry.title,
+            "provider_name": entry.provider_name,
+            "method": entry.method if entry.method in METHODS else "",
+            "started_on": entry.started_on,
+            "completed_on": entry.completed_on,
+            "hours": hours(entry.hours),
+            "participatory_hours": hours(entry.participatory_hours),
+        }
+
+
+class EvidenceForm(FlaskForm):
+    file = FileField(
+        "Add a file",
+        description="A PDF, PNG or JPEG of at most 10 MB, such as a certificate or notes."
+        " Up to 10 files an entry.",
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: the button and its CSRF token are the confirmation."""
