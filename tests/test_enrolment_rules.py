@@ -300,3 +300,24 @@ def test_cancelling_a_cohort_tells_the_provider_how_many_in_words(
         follow_redirects=True,
     )
     assert "we have emailed 1 learner." in response.get_data(as_text=True)
+
+
+def test_the_cohort_page_costs_the_same_queries_for_few_or_many_learners(
+    client, login, count_queries, make_provider, make_course, make_cohort, make_user
+):
+    provider, _, cohort, staff = setup(make_provider, make_course, make_cohort, make_user)
+    login(client, staff)
+    url = f"/provider/{provider.slug}/cohorts/{cohort.id}"
+
+    def queries() -> int:
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        return counter.count
+
+    services.enrol(make_user(), cohort.id)
+    db.session.commit()
+    few = queries()
+    for _ in range(6):
+        services.enrol(make_user(), cohort.id)
+    db.session.commit()
+    assert queries() == few
