@@ -215,7 +215,7 @@ def _as_form_time(value) -> str:
     day=st.one_of(DAYS, TEXT),
     start=st.one_of(TIMES, TEXT),
     end=st.one_of(TIMES, TEXT),
-    which=st.sampled_from(["new", "add", "move"]),
+    which=st.sampled_from(["new", "add", "move", "edit"]),
 )
 def test_no_date_or_time_gives_a_server_error_or_a_time_other_than_typed(
     client, login, csrf, provider_world, day, start, end, which
@@ -234,13 +234,21 @@ def test_no_date_or_time_gives_a_server_error_or_a_time_other_than_typed(
         url = f"/provider/{provider.slug}/courses/{course.id}/cohorts/new"
     elif which == "add":
         url = f"/provider/{provider.slug}/cohorts/{cohort.id}/sessions"
-    else:
+    elif which == "move":
         url = f"/provider/{provider.slug}/cohorts/{cohort.id}/sessions/{session_id}"
+    else:  # the edit form has one date: when enrolment closes
+        data = {"capacity": "4", "location": "Leeds", "closes_on": _typed(day),
+                "csrf_token": data["csrf_token"]}  # fmt: skip
+        url = f"/provider/{provider.slug}/cohorts/{cohort.id}/edit"
     latest = db.session.scalar(select(func.max(CohortSession.id)))
     response = client.post(url, data=data)
     assert response.status_code in (303, 422), response.status_code
     db.session.expire_all()
     if response.status_code != 303:
+        return
+    if which == "edit":
+        closes = db.session.get(Cohort, cohort.id).enrolment_closes_at
+        assert closes == (schedule.closing_moment(day) if day else None)
         return
     assert isinstance(day, date) and isinstance(start, time) and isinstance(end, time)
     expected = (schedule.to_utc(day, start).utc, schedule.to_utc(day, end).utc)
