@@ -260,3 +260,31 @@ def test_no_date_or_time_gives_a_server_error_or_a_time_other_than_typed(
         )
     assert (stored.starts_at, stored.ends_at) == expected
     assert schedule.to_local(stored.starts_at).time() == start
+
+
+def test_saving_a_session_in_the_second_doubled_hour_unchanged_keeps_it(
+    client, login, csrf, provider_world
+):
+    """A session stored at the second 01:30 (GMT) of the night the clocks go back, saved again
+    as shown, stays where it was: it is not moved to the first 01:30."""
+    provider, _, cohort, staff = provider_world
+    session = cohort.sessions[1]
+    second = datetime(2027, 10, 31, 1, 30, tzinfo=UTC)  # 01:30 GMT, after the change
+    session.starts_at, session.ends_at = second, second + timedelta(hours=2)
+    db.session.commit()
+    login(client, staff)
+    url = f"/provider/{provider.slug}/cohorts/{cohort.id}/sessions/{session.id}"
+    form = client.get(url).get_data(as_text=True)
+    assert 'value="01:30"' in form and 'value="03:30"' in form
+    response = client.post(
+        url,
+        data={
+            "date": "2027-10-31",
+            "start_time": "01:30",
+            "end_time": "03:30",
+            "csrf_token": csrf(client),
+        },
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(CohortSession, session.id).starts_at == second
