@@ -288,3 +288,11 @@ def test_saving_a_session_in_the_second_doubled_hour_unchanged_keeps_it(
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(CohortSession, session.id).starts_at == second
+
+
+def test_a_new_cohort_cannot_close_before_today(client, login, csrf, provider_world):
+    provider, course, _, staff = provider_world
+    login(client, staff)
+    response = new_cohort(client, csrf, provider, course, closes_on="0001-01-01")
+    assert response.status_code == 422
+    assert "The closing date is in the past" in response.get_data(as_text=True)

@@ -330,6 +330,9 @@ class CohortPlaceMixin:
             return
         # the new-cohort form has the first session's date; the edit view sets ``first_day``
         date_field = getattr(self, "date", None)
+        if date_field is not None and field.data < schedule.to_local(utcnow()).date():
+            raise ValidationError("The closing date is in the past: leave it empty or choose a"
+                                  " day from today.")  # fmt: skip
         first = date_field.data if date_field is not None else getattr(self, "first_day", None)
         if first is not None and field.data > first:
             raise ValidationError("Enrolment must close on or before the day of the first session.")
