@@ -141,3 +141,13 @@ def test_mail_to_a_deleted_account_is_never_queued(app, ctx):
     )
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_reminders_are_also_an_enrolment_command(
+    app, runner, mail_dir, make_course, make_cohort, make_user
+):
+    soon = make_cohort(make_course(), days=1.5, capacity=3)
+    services.enrol(make_user(), soon.id)
+    db.session.commit()
+    result = runner.invoke(args=["enrolment", "send-reminders"])
+    assert "Queued 1 reminder;" in result.output

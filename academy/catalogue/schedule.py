@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from academy.formatting import format_date
 from academy.unit_of_work import DomainError
 
 UK = ZoneInfo("Europe/London")
@@ -47,6 +46,13 @@ class Moment:
 
     utc: datetime
     ambiguous: bool = False
+
+
+def format_date(value: datetime | date) -> str:
+    """``Sun 28 March 2027`` on the UK calendar (no app needed: the CSV import runs anywhere)."""
+    if isinstance(value, datetime):
+        value = to_local(value)
+    return f"{value:%a} {value.day} {value:%B %Y}"
 
 
 def _wall(day: date, at: time, fold: int = 0) -> datetime:
@@ -75,7 +81,7 @@ def _gap_bounds(day: date) -> tuple[str, str]:
 def gap_message(day: date, at: time) -> str:
     start, end = _gap_bounds(day)
     return (
-        f"{at:%H:%M} on {format_date(_wall(day, time(12)))} does not exist in the UK: the clocks"
+        f"{at:%H:%M} on {format_date(day)} does not exist in the UK: the clocks"
         f" go forward from {start} to {end} that night. Choose a time before {start} or from"
         f" {end}."
     )

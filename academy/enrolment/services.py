@@ -789,8 +789,10 @@ def reschedule_session(
 ) -> list[Enrolment]:
     """Move a session; its calendar SEQUENCE rises and every learner on the cohort is told.
 
-    Returns the enrolments told (places and waitlist).
+    Returns the enrolments told (places and waitlist). The cohort is locked first, so a learner
+    enrolling meanwhile is either told here or mailed the new dates with their place.
     """
+    lock_cohort(session.cohort_id)
     session.starts_at = starts_at
     session.ends_at = ends_at
     db.session.flush()
@@ -803,6 +805,7 @@ def remove_session(session: CohortSession) -> list[Enrolment]:
     waitlist). The caller decides whether the session may go.
     """
     cohort = session.cohort
+    lock_cohort(cohort.id)
     starts_at, ends_at = session.starts_at, session.ends_at
     cohort.sessions.remove(session)  # delete-orphan: the row goes at the flush
     # Each remaining event's summary ("session 2 of 3") changes; calendar apps keep the copy

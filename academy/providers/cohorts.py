@@ -320,6 +320,8 @@ def decide_request(
     :raise ProviderError: not a pending request of this cohort.
     """
     require_staff(user, cohort.course.provider)
+    # the cohort first, before the place row is written (the order every operation keeps)
+    enrolment_services.lock_cohort(cohort.id)
     enrolment = _find(cohort, enrolment_id)
     try:
         if accept:

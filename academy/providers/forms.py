@@ -261,13 +261,25 @@ class SessionTimesMixin:
         if self.start_time.data and field.data and field.data <= self.start_time.data:
             raise ValidationError("The session must end after it starts.")
 
-    def session_times(self) -> tuple[datetime, datetime]:
-        """The session's start and end as the UTC moments to store (after validation)."""
+    def session_times(self, stored: tuple[datetime, datetime] | None = None):
+        """The session's start and end as the UTC moments to store (after validation).
+
+        A typed time that reads the same on the wall clock as the ``stored`` one keeps the
+        stored moment, so saving a session at 01:30 on the night the clocks go back never moves
+        it between the two 01:30s.
+        """
         day = self.date.data
-        return (
-            schedule.to_utc(day, self.start_time.data).utc,
-            schedule.to_utc(day, self.end_time.data).utc,
-        )
+        moments = []
+        for typed, kept in zip(
+            (self.start_time.data, self.end_time.data), stored or (None, None), strict=True
+        ):
+            if kept is not None:
+                local = schedule.to_local(kept)
+                if (local.date(), local.time().replace(tzinfo=None)) == (day, typed):
+                    moments.append(kept)
+                    continue
+            moments.append(schedule.to_utc(day, typed).utc)
+        return moments[0], moments[1]
 
     def ambiguous_note(self) -> str | None:
         """The clocks-back rule, when it decided one of the typed times; else None."""
@@ -319,6 +331,9 @@ class CohortPlaceMixin:
             return
         # the new-cohort form has the first session's date; the edit view sets ``first_day``
         date_field = getattr(self, "date", None)
+        if date_field is not None and field.data < schedule.to_local(utcnow()).date():
+            raise ValidationError("The closing date is in the past: leave it empty or choose a"
+                                  " day from today.")  # fmt: skip
         first = date_field.data if date_field is not None else getattr(self, "first_day", None)
         if first is not None and field.data > first:
             raise ValidationError("Enrolment must close on or before the day of the first session.")

@@ -65,7 +65,7 @@ class CohortJoiningLink(db.Model):
 
     A table of its own rather than a column of ``cohorts`` on purpose: cohorts are public (the
     course page, the API, the search index, exports), while this link is for learners with a
-    place only (``academy.providers.joining.visible_links``), so nothing that shows a cohort
+    place only (``academy.enrolment.joining.visible_links``), so nothing that shows a cohort
     can print it by accident.
     """
 

@@ -61,7 +61,10 @@ def test_register_enrol_and_download_the_calendar(app, live_server, page, axe_ch
     title, slug = open_course(app)
     page.goto(f"{live_server}/courses/{slug}")
     axe_check(page)
-    page.get_by_role("button", name=re.compile(r"^Enrol on")).first.click()
+    page.get_by_role("link", name=re.compile(r"^Enrol on")).first.click()
+    page.wait_for_load_state()
+    axe_check(page)  # check your answers
+    page.get_by_role("button", name="Confirm and enrol").click()
     page.wait_for_load_state()
     assert "You have a place." in page.locator(".state").inner_text()
     axe_check(page)

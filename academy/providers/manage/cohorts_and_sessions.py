@@ -180,7 +180,7 @@ def move_session(slug: str, cohort_id: int, session_id: int):
         )
     if form.validate_on_submit():
         with attempt(form):
-            starts_at, ends_at = form.session_times()
+            starts_at, ends_at = form.session_times((session.starts_at, session.ends_at))
             told = cohort_services.move_session(
                 current_user, cohort, session_id, starts_at, ends_at
             )
