@@ -280,3 +280,33 @@ def test_a_resubmission_shows_what_changed_since_it_was_sent_back(
     since = page.split("Changed since it was sent back", 1)[1].split("</section>", 1)[0]
     assert "Housing support workers." in since and "First go." not in since
     assert "never approved before" not in page
+
+
+def test_running_a_course_never_needs_review(client, published, login, csrf):
+    """Cohorts, dates and places are changed at once on a published course with an edit
+    waiting: nothing joins the queue, and the public sees the new cohort."""
+    provider, staff, curator, course = published
+    course_services.update_course(staff, course, values_of(course, summary="Waiting words."))
+    db.session.commit()
+    since = course.review_requested_at
+    login(client, staff)
+    response = client.post(
+        f"/provider/trust/courses/{course.id}/cohorts/new",
+        data={
+            "csrf_token": csrf(client),
+            "capacity": "12",
+            "location": "Village hall, Haworth",
+            "date": "2031-05-14",
+            "start_time": "09:30",
+            "end_time": "16:00",
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    course = db.session.get(Course, course.id)
+    assert len(course.cohorts) == 1 and course.cohorts[0].capacity == 12
+    assert course.state == "edit_pending" and course.review_requested_at == since
+    assert "Waiting words." not in client.get("/courses/understanding-trauma").get_data(
+        as_text=True
+    )
+    assert "Haworth" in client.get("/courses/understanding-trauma").get_data(as_text=True)
