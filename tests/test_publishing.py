@@ -310,3 +310,22 @@ def test_running_a_course_never_needs_review(client, published, login, csrf):
         as_text=True
     )
     assert "Haworth" in client.get("/courses/understanding-trauma").get_data(as_text=True)
+
+
+def test_the_provider_previews_the_edit_and_the_public_page_stays_live(client, published, login):
+    provider, staff, curator, course = published
+    course_services.update_course(
+        staff, course, values_of(course, title="Trauma, newly titled", summary="Edit words.")
+    )
+    db.session.commit()
+    login(client, staff)
+    preview = client.get(f"/provider/trust/courses/{course.id}/preview").get_data(as_text=True)
+    assert "Trauma, newly titled" in preview and "Edit words." in preview
+    assert "waiting for review" in preview
+    live = client.get(f"/provider/trust/courses/{course.id}/preview?version=live")
+    assert "The approved summary about trauma." in live.get_data(as_text=True)
+    db.session.expire_all()
+    course = db.session.get(Course, course.id)
+    assert course.title == "Understanding trauma" and course.state == "edit_pending"
+    public = client.get("/courses/understanding-trauma").get_data(as_text=True)
+    assert "Trauma, newly titled" not in public
