@@ -3,6 +3,8 @@ providers see their pending edit; every screen renders in every publishing state
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -296,7 +298,7 @@ def test_running_a_course_never_needs_review(client, published, login, csrf):
             "csrf_token": csrf(client),
             "capacity": "12",
             "location": "Village hall, Haworth",
-            "date": "2031-05-14",
+            "date": (utcnow() + timedelta(days=60)).date().isoformat(),
             "start_time": "09:30",
             "end_time": "16:00",
         },
