@@ -86,6 +86,20 @@ def test_filters_and_counts(client, big_queue, make_user, login):
     assert curation.queue_counts() == {"new": 10000, "edit": 0, "resubmission": 0}
 
 
+def test_confirming_a_bulk_action_on_all_ten_thousand_is_a_few_queries(
+    client, big_queue, make_user, login, csrf, count_queries
+):
+    login(client, make_user(curator=True))
+    token = csrf(client)
+    with count_queries() as counter:
+        page = client.post(
+            "/curation/bulk", data={"csrf_token": token, "action": "approve", "scope": "all"}
+        )
+    assert page.status_code == 200 and "Approve 10000 courses?" in page.get_data(as_text=True)
+    assert counter.count <= 10
+    assert db.session.scalar(select(func.count()).where(Course.status == "published")) == 0
+
+
 def test_bulk_reject_of_975_is_one_confirmed_action_with_one_reason(
     client, big_queue, make_user, login, csrf
 ):

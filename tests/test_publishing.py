@@ -3,7 +3,11 @@ providers see their pending edit; every screen renders in every publishing state
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from academy.catalogue import states
@@ -280,3 +284,106 @@ def test_a_resubmission_shows_what_changed_since_it_was_sent_back(
     since = page.split("Changed since it was sent back", 1)[1].split("</section>", 1)[0]
     assert "Housing support workers." in since and "First go." not in since
     assert "never approved before" not in page
+
+
+def test_running_a_course_never_needs_review(client, published, login, csrf):
+    """Cohorts, dates and places are changed at once on a published course with an edit
+    waiting: nothing joins the queue, and the public sees the new cohort."""
+    provider, staff, curator, course = published
+    course_services.update_course(staff, course, values_of(course, summary="Waiting words."))
+    db.session.commit()
+    since = course.review_requested_at
+    login(client, staff)
+    response = client.post(
+        f"/provider/trust/courses/{course.id}/cohorts/new",
+        data={
+            "csrf_token": csrf(client),
+            "capacity": "12",
+            "location": "Village hall, Haworth",
+            "date": (utcnow() + timedelta(days=60)).date().isoformat(),
+            "start_time": "09:30",
+            "end_time": "16:00",
+        },
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    db.session.expire_all()
+    course = db.session.get(Course, course.id)
+    assert len(course.cohorts) == 1 and course.cohorts[0].capacity == 12
+    assert course.state == "edit_pending" and course.review_requested_at == since
+    assert "Waiting words." not in client.get("/courses/understanding-trauma").get_data(
+        as_text=True
+    )
+    assert "Haworth" in client.get("/courses/understanding-trauma").get_data(as_text=True)
+
+
+def test_the_provider_previews_the_edit_and_the_public_page_stays_live(client, published, login):
+    provider, staff, curator, course = published
+    course_services.update_course(
+        staff, course, values_of(course, title="Trauma, newly titled", summary="Edit words.")
+    )
+    db.session.commit()
+    login(client, staff)
+    preview = client.get(f"/provider/trust/courses/{course.id}/preview").get_data(as_text=True)
+    assert "Trauma, newly titled" in preview and "Edit words." in preview
+    assert "waiting for review" in preview
+    live = client.get(f"/provider/trust/courses/{course.id}/preview?version=live")
+    assert "The approved summary about trauma." in live.get_data(as_text=True)
+    db.session.expire_all()
+    course = db.session.get(Course, course.id)
+    assert course.title == "Understanding trauma" and course.state == "edit_pending"
+    public = client.get("/courses/understanding-trauma").get_data(as_text=True)
+    assert "Trauma, newly titled" not in public
+
+
+ACTIONS = ("edit", "submit", "withdraw", "approve", "reject", "unpublish", "archive")
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(st.sampled_from(ACTIONS), max_size=8))
+def test_any_sequence_of_moves_follows_the_table_and_only_approval_changes_the_public_text(
+    published, steps
+):
+    """Whatever the provider and curators do, in any order: each move succeeds exactly when
+    ``states.TRANSITIONS`` allows it, lands in the state it names, and what the public reads
+    changes only when a curator approves."""
+    from academy.unit_of_work import DomainError
+
+    provider, staff, curator, course = published
+    course.status, course.pending_edit, course.review_requested_at = "draft", None, None
+    course.summary, course.rejection_reason = "Version 0.", ""
+    db.session.commit()
+    calls = {
+        "edit": lambda n: course_services.update_course(
+            staff, course, values_of(course, summary=f"Version {n}.")
+        ),
+        "submit": lambda n: course_services.submit_course(staff, course),
+        "withdraw": lambda n: course_services.withdraw(staff, course),
+        "approve": lambda n: curation.approve(curator, course),
+        "reject": lambda n: curation.reject(curator, course, "Not yet."),
+        "unpublish": lambda n: curation.unpublish(curator, course, "Out of date."),
+        "archive": lambda n: course_services.archive_course(staff, course),
+    }
+    for number, action in enumerate(steps, start=1):
+        before = course.state
+        public_before = course.summary if course.state_info.public else None
+        expected = states.TRANSITIONS.get((before, action))
+        try:
+            calls[action](number)
+        except DomainError:
+            db.session.rollback()
+            assert expected is None, (before, action)
+            continue
+        db.session.commit()
+        assert expected is not None, (before, action)
+        after = course.state
+        if action == "edit" and before in ("published", "edit_pending", "edit_rejected"):
+            assert after == "edit_pending"  # an edit of a published course always waits
+        else:
+            assert after == expected, (before, action, after)
+        public_after = course.summary if course.state_info.public else None
+        if action != "approve" and public_before is not None and public_after is not None:
+            assert public_after == public_before, (before, action)

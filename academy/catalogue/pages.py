@@ -10,6 +10,7 @@ from sqlalchemy import select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from academy.catalogue.models import Cohort, Course, Programme, ProgrammeModule
+from academy.catalogue.versions import decode, pending
 from academy.catalogue.visibility import is_public
 from academy.db_types import utcnow
 from academy.extensions import db
@@ -40,13 +41,44 @@ def get_public_course_by_id(course_id: int, now: datetime | None = None) -> Cour
     return _course_page(Course.id == course_id, now)
 
 
-def get_course_preview(course_id: int, now: datetime | None = None) -> CoursePage:
+class PendingVersion:
+    """A published course seen with its pending edit over it, for the provider's preview only.
+
+    It reads the edit's values first and the course's otherwise, and changes nothing: the
+    course's live columns (what the public reads) are never touched by a preview.
+    """
+
+    def __init__(self, course: Course, values: dict) -> None:
+        self._course = course
+        self._values = values
+
+    def __getattr__(self, name: str):
+        if name in self._values:
+            return self._values[name]
+        return getattr(self._course, name)
+
+    @property
+    def fee_pounds(self) -> float | None:
+        return None if self.fee_pence is None else self.fee_pence / 100
+
+
+def get_course_preview(
+    course_id: int, now: datetime | None = None, *, with_pending_edit: bool = False
+) -> CoursePage:
     """The course page as learners will see it once published, whatever its status (for its
-    provider's staff and curators; the caller checks who may look).
+    provider's staff and curators; the caller checks who may look). ``with_pending_edit`` shows
+    a published course's edit waiting for review in place of its live version.
 
     :raise 404: if there is no such course.
     """
-    return _course_page(Course.id == course_id, now, public=False)
+    page = _course_page(Course.id == course_id, now, public=False)
+    edit = pending(page.course) if with_pending_edit else None
+    if edit:
+        values = decode(edit)
+        page.course = PendingVersion(page.course, values)  # type: ignore[assignment]
+        if "prerequisites" in values:
+            page.prerequisites = [c for c in values["prerequisites"] if c.is_published]
+    return page
 
 
 def _course_page(condition, now: datetime | None, *, public: bool = True) -> CoursePage:

@@ -342,6 +342,29 @@ class BulkResult:
     skipped: int
 
 
+def _chosen_where(course_ids: Sequence[int] | None, filters: QueueFilter | None) -> list:
+    if course_ids is not None:
+        return [waiting(), Course.id.in_(list(course_ids))]
+    return (filters or QueueFilter()).where()
+
+
+def chosen_preview(
+    course_ids: Sequence[int] | None, filters: QueueFilter | None, limit: int = 100
+) -> tuple[int, list[Course]]:
+    """How many waiting courses a bulk action would touch, and the oldest ``limit`` of them
+    with their providers (three queries, whatever the number)."""
+    where = _chosen_where(course_ids, filters)
+    count = db.session.scalar(select(func.count(Course.id)).where(*where)) or 0
+    sample = db.session.scalars(
+        select(Course)
+        .where(*where)
+        .options(selectinload(Course.provider))
+        .order_by(waiting_since(), Course.id)
+        .limit(limit)
+    ).all()
+    return count, list(sample)
+
+
 def chosen_courses(course_ids: Sequence[int] | None, filters: QueueFilter | None) -> list[Course]:
     """The waiting courses a bulk action is for: those of ``course_ids`` still waiting, or
     (``course_ids`` None) every course matching ``filters``; oldest first."""

@@ -115,14 +115,12 @@ def bulk():
         form.form_errors.append("Tick at least one course, or choose every course matching.")
         return _queue_page(filters, form, 422)
     if not form.confirmed.data:
-        courses = services.chosen_courses(chosen, filters)
-        if not courses:
+        count, sample = services.chosen_preview(chosen, filters)
+        if not count:
             form.form_errors.append("None of those courses is waiting for review any more.")
             return _queue_page(filters, form, 422)
         form.confirmed.data = "yes"
-        return render_template(
-            "curation/bulk_confirm.html", form=form, courses=courses, filters=filters
-        )
+        return _confirm_page(form, chosen, filters, count, sample)
     with attempt(form):
         result = services.bulk_decide(
             current_user, form.action.data, chosen, filters, form.reason.data or ""
@@ -138,10 +136,19 @@ def bulk():
             "success",
         )
         return redirect(url_for("curation.queue", **_filter_args(filters)), 303)
-    courses = services.chosen_courses(chosen, filters)
+    count, sample = services.chosen_preview(chosen, filters)
+    return _confirm_page(form, chosen, filters, count, sample), 422
+
+
+def _confirm_page(form, chosen, filters, count, sample):
     return render_template(
-        "curation/bulk_confirm.html", form=form, courses=courses, filters=filters
-    ), 422
+        "curation/bulk_confirm.html",
+        form=form,
+        chosen=chosen or [],
+        count=count,
+        courses=sample,
+        filters=filters,
+    )
 
 
 @bp.get("/courses/<int:course_id>")

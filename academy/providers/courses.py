@@ -219,6 +219,8 @@ def withdraw(user: User, course: Course) -> Course:
         raise ProviderError(states.REFUSALS["withdraw"])
     if course.status == "submitted":
         course.status = "draft"
+    else:  # a published course's edit: what the curators said of it goes with it
+        course.rejection_reason = ""
     course.pending_edit = None
     course.review_requested_at = None
     db.session.flush()

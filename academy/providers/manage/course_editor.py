@@ -168,8 +168,12 @@ def edit_course(slug: str, course_id: int):
 def preview_course(slug: str, course_id: int):
     provider = staff_organisation(slug)
     course = course_of(provider, course_id)
+    edit = request.args.get("version") != "live" and course.pending_edit is not None
     return render_template(
-        "catalogue/detail.html", page=get_course_preview(course.id), preview=True
+        "catalogue/detail.html",
+        page=get_course_preview(course.id, with_pending_edit=edit),
+        preview=True,
+        preview_edit=edit,
     )
 
 
