@@ -10,6 +10,7 @@ from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectFi
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
+from academy import params
 from academy.accounts.models import REGULATORS
 from academy.accounts.passwords import MAX_LENGTH, password_problem
 from academy.accounts.services import EMAIL_PATTERN
@@ -118,13 +119,12 @@ class ChangeEmailForm(FlaskForm):
 
 
 def optional_id(value):
-    """``""`` means not given; anything else must be a whole number (else the choice is refused)."""
+    """``""`` means not given; anything else must be an id (ASCII digits within 32 bits), else
+    the choice is refused."""
     if value in ("", None):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
+    number = params.int_or_none(str(value), minimum=1)
+    return -1 if number is None else number
 
 
 class PlainDateField(DateField):
