@@ -142,3 +142,5 @@ def test_an_old_secret_key_in_the_fallbacks_keeps_sessions_valid(app):
         assert session.get("marker") == "kept"
     with rotated.app_context():
         assert services.check_reset_token(link_token).user_id == user_id
+        db.session.remove()
+        db.engine.dispose()  # the second app's own connections, closed before the next test
