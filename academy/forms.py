@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 
-from academy import text
+from academy import params, text
 
 
 def clean_line(value):
@@ -28,15 +28,12 @@ def no_nul(value):
 
 
 def optional_id(value):
-    """Coerce for an optional choice of id: ``""`` means not given; anything but ASCII digits
-    gives -1, which no choice has, so the choice is refused with the field's message."""
+    """Coerce for an optional choice of id: ``""`` means not given; anything but an id (ASCII
+    digits within 32 bits) gives -1, which no choice has, so the choice is refused."""
     if value in ("", None):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18:
-        return int(value)
-    return -1
+    number = params.int_or_none(str(value), minimum=1)
+    return -1 if number is None else number
 
 
 class EmptyForm(FlaskForm):

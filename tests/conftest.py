@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, inspect, text
+from sqlalchemy import MetaData, event, inspect, text
 
 from academy import PROJECT_ROOT, create_app
 from academy.catalogue.models import Cohort, CohortSession, Course, Programme, ProgrammeModule
@@ -49,10 +49,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def reset_schema() -> None:
-    """Drop every table (ours and Alembic's) so the test starts from nothing."""
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    """Drop every table (ours, Alembic's and any an older migration left, such as
+    ``password_resets`` after a downgrade) so the test starts from nothing."""
+    found = MetaData()
+    found.reflect(bind=db.engine)
+    found.drop_all(bind=db.engine)
 
 
 def empty_the_schema() -> None:

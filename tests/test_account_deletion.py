@@ -374,3 +374,37 @@ def test_deleting_an_account_gives_its_upcoming_place_to_the_waitlist(
         db.session.scalar(select(Enrolment.status).where(Enrolment.cohort_id == started.id))
         == "enrolled"
     )
+
+
+def test_files_stay_when_the_erasure_is_rolled_back_and_go_when_it_commits(
+    app, make_user, make_entry, make_evidence, evidence_dir
+):
+    from academy import erasure
+    from academy.portfolio.evidence_store import path_for
+
+    learner = make_user(EMAIL, name=NAME)
+    path = path_for(make_evidence(make_entry(learner, "Kept until commit")))
+    erasure.erase_account(learner, TEST_PASSWORD)
+    db.session.rollback()
+    assert path.is_file()
+    erasure.erase_account(db.session.get(User, learner.id), TEST_PASSWORD)
+    assert path.is_file()  # not before the commit
+    db.session.commit()
+    assert not path.is_file()
+
+
+def test_the_coordinator_writes_other_domains_rows_only_through_their_functions():
+    """``academy/erasure.py`` imports no domain's models but the account it erases (and the
+    audit log, which is the ground floor's); each domain deletes its own rows."""
+    import ast
+
+    from academy import PROJECT_ROOT
+
+    tree = ast.parse((PROJECT_ROOT / "academy" / "erasure.py").read_text())
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    }
+    models = {name for name in imported if name.endswith(".models")}
+    assert models == {"academy.accounts.models"}
+    for domain in ("enrolment", "portfolio", "providers", "mail"):
+        assert any(name.startswith(f"academy.{domain}") for name in imported)

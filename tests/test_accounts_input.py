@@ -62,3 +62,16 @@ def test_odd_input_never_fails(app, client, login, make_course, make_cohort, mak
         f"/account/email/confirm/{value[:100]}x",
     ):
         assert anonymous.get(path).status_code < 500, path
+
+
+@pytest.mark.parametrize("odd", ["٣", "²", "2147483648", "1e3"])
+def test_a_profile_choice_must_be_an_ascii_id(app, client, login, make_user, taxonomy, odd):
+    """``int("٣")`` is 3: a choice is read only from ASCII digits within 32 bits."""
+    app.config["WTF_CSRF_ENABLED"] = False
+    user = make_user()
+    login(client, user)
+    assert 3 in {sector.id for sector in taxonomy["sectors"].values()}  # "٣" could pick it
+    response = client.post("/account", data={"name": "Kim", "sector_id": odd, "regulator": ""})
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(type(user), user.id).sector_id is None

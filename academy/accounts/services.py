@@ -184,9 +184,10 @@ def authenticate(
             "Too many failed attempts to log in. Wait "
             f"{config['LOGIN_WINDOW_MINUTES']} minutes and try again, or reset your password."
         )
+    dummy = _dummy_hash()  # made on the first log-in of any kind, not the first unknown one
     user = find_user(email)
     if user is None:
-        verify_password(_dummy_hash(), password)
+        verify_password(dummy, password)
         ok = False
     else:
         ok = verify_password(user.password_hash, password)

@@ -121,12 +121,10 @@ def login():
     form = LoginForm()
     status = None
     if form.validate_on_submit():
+        address = request.remote_addr or "unknown"
         try:
             user = services.authenticate(
-                form.email.data,
-                form.password.data,
-                request.remote_addr or "unknown",
-                next_path=target,
+                form.email.data, form.password.data, address, next_path=target
             )
         except services.AccountError as error:
             # not attempt(): the failure must stay counted (and a new confirmation link sent)
@@ -138,6 +136,10 @@ def login():
             log_in(user)
             flash(f"You are logged in as {user.email}.", "success")
             return redirect(target or url_for("enrolment.my_learning"))
+    return _login_page(form, target, status)
+
+
+def _login_page(form, target: str | None, status: int | None):
     return _form_page(
         form,
         "Log in",

@@ -320,4 +320,4 @@ def course_panels(course, cohorts) -> CoursePanels:
 
 
 def login_url_here(anchor: str = "") -> str:
-    return url_for("accounts.login", next=request.path) + anchor
+    return url_for("accounts.login", next=request.path + anchor)  # the anchor travels in next
