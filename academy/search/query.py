@@ -3,7 +3,8 @@
 The language is the one search engines taught everyone (``templates/catalogue/search_help.html``
 explains it to learners):
 
-- words are all required: ``trauma prison`` finds courses about both;
+- words are all required: ``trauma prison`` finds courses about both (``AND`` may be written;
+  it also leaves out the courses matching all but one word that a short list is followed by);
 - ``"quoted words"`` must appear together, in that order;
 - ``-word``, ``-"a phrase"`` or ``NOT word`` leaves out courses that have it;
 - ``OR`` (in capitals) between two words or phrases accepts either.
@@ -76,6 +77,8 @@ class ParsedQuery:
 
     units: list[Unit]
     excluded: list[Unit]
+    #: ``AND`` was typed: only courses matching every word, none matching most of them
+    strict: bool = False
 
 
 def parse(text: str) -> list[Unit]:
@@ -92,7 +95,7 @@ def parse_query(text: str) -> ParsedQuery:
     wanted: list[Unit | str] = []  # units and "OR" markers, in the order typed
     excluded: list[Unit] = []
     run: list[str] = []  # plain words waiting to be grouped into synonym units
-    negate_next = False
+    negate_next = strict = False
 
     def flush() -> None:
         wanted.extend(_word_units(run))
@@ -112,6 +115,7 @@ def parse_query(text: str) -> ParsedQuery:
             flush()
             if raw == "OR":
                 wanted.append("OR")
+            strict = strict or raw == "AND"
             negate_next = raw == "NOT"
             continue
         negated = negate_next or (raw.startswith("-") and len(raw) > 1)
@@ -124,7 +128,7 @@ def parse_query(text: str) -> ParsedQuery:
             run.extend(tokens)
     flush()
     units = _join_alternatives(wanted)
-    return ParsedQuery(units[:MAX_UNITS], excluded[:MAX_UNITS])
+    return ParsedQuery(units[:MAX_UNITS], excluded[:MAX_UNITS], strict)
 
 
 def _word_units(tokens: list[str]) -> list[Unit]:

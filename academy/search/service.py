@@ -168,12 +168,15 @@ class _Ranked:
 
 def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
     """Course ids best first: the courses matching every required unit of ``query``, at least
-    one of them in a visible field, and no excluded unit (*full* matches); with fewer than
-    ``ENOUGH_FULL`` of them, the courses matching every unit only in the description, then those
-    missing one unit, follow. Within each group an exact title comes first, then the score:
-    BM25F over the stemmed fields, words as typed (``EXACT_WEIGHT``) and neighbouring words
-    kept together (``PAIR_WEIGHT``). A unit most courses match (``OPTIONAL_SHARE``), or a
-    generic word (``GENERIC_WORDS``), is not required when others are."""
+    one of them in a visible field, and no excluded unit; then those matching every unit only in
+    the description (alone only with ``BODY_ONLY_ALONE``). With fewer than ``ENOUGH_FULL`` of
+    these *full* matches, those missing one unit other than the rarest follow (not when ``AND``
+    was typed), so adding a word never finds more courses that match every word.
+
+    Within each group an exact title comes first, then the score: BM25F over the stemmed
+    fields, words as typed (``EXACT_WEIGHT``) and neighbouring words kept together
+    (``PAIR_WEIGHT``). A unit most courses match (``OPTIONAL_SHARE``), or a generic word
+    (``GENERIC_WORDS``), is not required when others are."""
     units = query.units
     if not units or searcher.doc_count() == 0:
         return _Ranked([], [], None, [])
@@ -218,11 +221,16 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
         return ranker.course_ids[found[order]].tolist()
 
     ids = ordered(full)
+    if ids or BODY_ONLY_ALONE:
+        ids += ordered(every & ~full)  # every word, but only in the description: after
     full_count = len(ids)
-    if full_count < ENOUGH_FULL and (full_count or BODY_ONLY_ALONE):
-        ids += ordered(every & ~full)
-        if ids and len(required) >= 2:
-            ids += ordered(allowed & (visible_units > 0) & (matched == len(required) - 1))
+    if ids and full_count < ENOUGH_FULL:
+        if len(required) >= 2 and not query.strict:
+            # all but one unit, and never without the rarest: "green care" may be followed by
+            # courses about green things, not by every course that mentions care
+            rarest = masks[min(required, key=lambda index: masks[index].sum())]
+            nearly = allowed & rarest & (visible_units > 0) & (matched == len(required) - 1)
+            ids += ordered(nearly)
     if ids:
         return _Ranked(ids, [], None, optional, full_count)
     visible_any = allowed & (visible_units > 0)
