@@ -120,3 +120,32 @@ def test_help_page_explains_the_language(client):
         assert example in html or example.replace("&#34;", '"') in html
     courses = client.get("/courses").get_data(as_text=True)
     assert 'href="/search-help"' in courses
+
+
+def test_words_as_typed_rank_above_words_that_only_share_a_stem(client, indexed, make_course):
+    # Porter stems both "universe" and "university" to "univers"
+    # the same lengths; the first made would win a tie
+    make_course("Pre-University Calculus", summary="Kept short.")
+    make_course("Universe Mysteries Explained", summary="Kept short.")
+    assert search(client, "universe") == ["Universe Mysteries Explained", "Pre-University Calculus"]
+    assert search(client, "university")[0] == "Pre-University Calculus"
+
+
+def test_words_next_to_each_other_rank_above_the_same_words_apart(client, indexed, make_course):
+    for n in range(6):
+        make_course(f"Filler course {n}", summary="Something else entirely.")
+    # the same words and lengths; only the order differs (and the first made wins a tie)
+    make_course("Learning room machine", summary="Kept safe.")
+    make_course("Room machine learning", summary="Kept safe.")
+    assert search(client, "machine learning") == [
+        "Room machine learning",
+        "Learning room machine",
+    ]
+
+
+def test_a_word_most_courses_have_is_not_required(client, indexed, make_course):
+    make_course("Python for everybody", summary="Start programming.")
+    make_course("Data structures in Python", summary="An introduction to lists and dictionaries.")
+    found = search(client, "introduction to python")
+    assert set(found) == {"Python for everybody", "Data structures in Python"}
+    assert found[0] == "Data structures in Python"  # "introduction" still counts for ranking
