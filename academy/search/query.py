@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from whoosh.analysis import STOP_WORDS
+
 from academy.search.schema import plain_analyzer, text_analyzer
 
 MAX_QUERY_CHARS = 500
@@ -108,7 +110,7 @@ def parse_query(text: str) -> ParsedQuery:
             unit = Unit(quoted.strip(), (tuple(tokens),), phrase=True) if tokens else None
             negated, negate_next = bool(minus) or negate_next, False
             flush()
-            if unit is not None and _analysed(unit.alternatives[0]):
+            if unit is not None and searchable(unit.alternatives[0]):
                 (excluded if negated else wanted).append(unit)
             continue
         if raw in _OPERATORS:
@@ -123,7 +125,7 @@ def parse_query(text: str) -> ParsedQuery:
         tokens = words(raw.lstrip("-+") if negated or raw.startswith("+") else raw)
         if negated:
             flush()
-            excluded.extend(unit for unit in _word_units(tokens) if _analysed(unit.alternatives[0]))
+            excluded.extend(_word_units(tokens))
         else:
             run.extend(tokens)
     flush()
@@ -148,7 +150,7 @@ def _word_units(tokens: list[str]) -> list[Unit]:
         else:
             units.append(Unit(tokens[position], ((tokens[position],),)))
             position += 1
-    return [unit for unit in units if _analysed(unit.alternatives[0])]
+    return [unit for unit in units if searchable(unit.alternatives[0])]
 
 
 def _join_alternatives(wanted: list[Unit | str]) -> list[Unit]:
@@ -174,6 +176,17 @@ def _join_alternatives(wanted: list[Unit | str]) -> list[Unit]:
 def _analysed_word(word: str) -> str | None:
     terms = [token.text for token in text_analyzer()(word)]
     return terms[0] if terms else None
+
+
+def letter_word(word: str) -> bool:
+    """A one-letter word that is not a stop word ("R", "C"): the stemmed fields drop it, so it
+    is looked for as written in the visible text only (``service._exact``)."""
+    return len(word) == 1 and word.isalnum() and word not in STOP_WORDS
+
+
+def searchable(sequence: tuple[str, ...]) -> bool:
+    """Whether a word sequence has anything to look for."""
+    return bool(_analysed(sequence)) or any(letter_word(word) for word in sequence)
 
 
 def _analysed(sequence: tuple[str, ...]) -> list[str]:

@@ -12,7 +12,15 @@ from whoosh import highlight as wh
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from academy.search.query import ParsedQuery, Unit, _analysed, parse_query, unit_parts, words
+from academy.search.query import (
+    ParsedQuery,
+    Unit,
+    _analysed,
+    letter_word,
+    parse_query,
+    unit_parts,
+    words,
+)
 from academy.search.ranker import Ranker, ranker_for
 from academy.search.schema import TEXT_FIELDS, highlight_analyzer, pair_key
 from academy.search.spelling import spelling_for
@@ -130,10 +138,10 @@ def _exact(ranker: Ranker, unit: Unit) -> tuple[np.ndarray, np.ndarray]:
     scores = np.zeros(ranker.doc_count, dtype=np.float64)
     every = np.ones(ranker.doc_count, dtype=bool)
     typed = unit.typed or unit.alternatives[0]
-    meaningful = [word for word in typed if _analysed((word,))]
+    meaningful = [word for word in typed if _analysed((word,)) or letter_word(word)]
     for word in meaningful:
         has = np.zeros(ranker.doc_count, dtype=bool)
-        for form in _word_forms(word):
+        for form in _word_forms(word) if len(word) > 2 else (word,):
             docs, part = ranker.term(EXACT_FIELD, form)
             scores[docs] += part
             has[docs] = True
@@ -205,6 +213,8 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
     allowed = np.ones(count, dtype=bool)
     for unit in query.excluded:
         in_excluded, _visible = _add_unit(ranker, unit, np.zeros(count, dtype=np.float64))
+        if unit.single_word is not None:  # a word as written, one letter ("-R") included
+            in_excluded |= _exact(ranker, unit)[1]
         allowed &= ~in_excluded
     matched = np.zeros(count, dtype=np.int16)
     for index in required:
@@ -287,7 +297,9 @@ def _suggest(searcher: Searcher, text: str, units: list[Unit]) -> str | None:
         if unit.phrase or unit.typed:
             continue
         for alternative in unit.alternatives:
-            if len(alternative) != 1 or searcher.doc_frequency("spell", alternative[0]) > 0:
+            if len(alternative) != 1 or len(alternative[0]) < 3:
+                continue  # a phrase, or too short to say what was meant
+            if searcher.doc_frequency("spell", alternative[0]) > 0:
                 continue
             word = alternative[0]
             option = spelling_for(ranker_for(searcher)).suggest(word, searcher)
