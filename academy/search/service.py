@@ -48,8 +48,11 @@ GENERIC_WORDS = frozenset(
 )
 #: with fewer full matches than this, courses missing one word follow them, marked as such
 ENOUGH_FULL = 5
-#: whether courses matching every word only in their description may stand alone
+#: whether courses matching every word only in their description may stand alone, and then
+#: only where each word weighs at least this much in the description (BM25's term-frequency
+#: part: 1.0 is one mention in a description of average length)
 BODY_ONLY_ALONE = True
+BODY_ONLY_STRENGTH = 0.8
 #: courses whose step suggests where to look when nothing fits
 NEAR_COUNT = 5
 
@@ -177,9 +180,10 @@ class _Ranked:
 def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
     """Course ids best first: the courses matching every required unit of ``query``, at least
     one of them in a visible field, and no excluded unit; then those matching every unit only in
-    the description (alone only with ``BODY_ONLY_ALONE``). With fewer than ``ENOUGH_FULL`` of
-    these *full* matches, those missing one unit other than the rarest follow (not when ``AND``
-    was typed), so adding a word never finds more courses that match every word.
+    the description (alone only with ``BODY_ONLY_ALONE``, and where they weigh enough there).
+    With fewer than ``ENOUGH_FULL`` of these *full* matches, those missing one unit other than
+    the rarest follow (not when ``AND`` was typed), so adding a word never finds more courses
+    that match every word.
 
     Within each group an exact title comes first, then the score: BM25F over the stemmed
     fields, words as typed (``EXACT_WEIGHT``) and neighbouring words kept together
@@ -231,8 +235,10 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
         return ranker.course_ids[found[order]].tolist()
 
     ids = ordered(full)
-    if ids or BODY_ONLY_ALONE:
+    if ids:
         ids += ordered(every & ~full)  # every word, but only in the description: after
+    elif BODY_ONLY_ALONE:
+        ids = ordered(every & _strong_in_body(ranker, [units[i] for i in required]))
     full_count = len(ids)
     if ids and full_count < ENOUGH_FULL:
         if len(required) >= 2 and not query.strict:
@@ -245,6 +251,25 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
         return _Ranked(ids, [], None, optional, full_count)
     visible_any = allowed & (visible_units > 0)
     return _Ranked([], *_nearly(ranker, query, masks, required, visible_any, scores), optional)
+
+
+def _strong_in_body(ranker: Ranker, units: list[Unit]) -> np.ndarray:
+    """Where every unit weighs at least ``BODY_ONLY_STRENGTH`` in the description (a phrase
+    found there always does): a passing mention in a long description is not an answer."""
+    every = np.ones(ranker.doc_count, dtype=bool)
+    for unit in units:
+        strength = np.zeros(ranker.doc_count, dtype=np.float64)
+        for terms, _boost in unit_parts(unit):
+            if len(terms) > 1:
+                docs, _scores = ranker.phrase("body", terms)
+                strength[docs] = np.inf
+                continue
+            docs, scores = ranker.term("body", terms[0])
+            idf = ranker.searcher.idf("body", terms[0])
+            if len(docs) and idf > 0:
+                strength[docs] = np.maximum(strength[docs], scores / idf)
+        every &= strength >= BODY_ONLY_STRENGTH
+    return every
 
 
 def _nearly(
