@@ -187,8 +187,8 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
 
     Within each group an exact title comes first, then the score: BM25F over the stemmed
     fields, words as typed (``EXACT_WEIGHT``) and neighbouring words kept together
-    (``PAIR_WEIGHT``). A unit most courses match (``OPTIONAL_SHARE``), or a generic word
-    (``GENERIC_WORDS``), is not required when others are."""
+    (``PAIR_WEIGHT``). A unit most courses match (``OPTIONAL_SHARE``), a generic word
+    (``GENERIC_WORDS``) or a one-letter word no course has is not required when others are."""
     units = query.units
     if not units or searcher.doc_count() == 0:
         return _Ranked([], [], None, [])
@@ -212,7 +212,10 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
     required = [
         i
         for i, (unit, mask) in enumerate(zip(units, masks, strict=True))
-        if mask.sum() / live <= common and unit.single_word not in GENERIC_WORDS
+        if mask.sum() / live <= common
+        and unit.single_word not in GENERIC_WORDS
+        # "R" finds R courses, while a stray letter no course has ("<b>") is not required
+        and not (letter_word(unit.single_word or "") and not mask.any())
     ] or list(range(len(units)))
     allowed = np.ones(count, dtype=bool)
     for unit in query.excluded:
