@@ -112,6 +112,8 @@ def test_nothing_fits_says_so_with_the_closest_step_and_fewer_words(client, cata
     assert search_summary["nothing_fits"] is True
     assert search_summary["fewer_words"] == "prison"
     assert search_summary["closest_step"]["slug"]
+    shorter = client.get("/api/v1/courses", query_string={"q": "trauma knitting -prison"})
+    assert shorter.get_json()["search"]["fewer_words"] == "trauma -prison"  # keeps the exclusion
 
 
 def test_help_page_explains_the_language(client):

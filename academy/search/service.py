@@ -40,7 +40,8 @@ PAIR_WEIGHT = 1.0
 OPTIONAL_SHARE = 0.2
 #: ... in a catalogue of at least this many courses (in a small one, shares say little)
 OPTIONAL_MIN_COURSES = 200
-#: words that say what kind of thing a course is rather than what it is about: never required
+#: words that say what kind of thing a course is rather than what it is about: not required
+#: when the query has other words
 GENERIC_WORDS = frozenset(
     "course courses class classes introduction introductory intro basic basics beginner "
     "beginners fundamental fundamentals essential essentials foundation foundations principle "
@@ -303,7 +304,10 @@ def _nearly(
             if found > best:
                 best = found
                 rest = [unit for i, unit in enumerate(query.units) if i != dropped]
-                fewer = " ".join(f'"{u.text}"' if u.phrase else u.text for u in rest)
+                fewer = " ".join(
+                    [f'"{u.text}"' if u.phrase else u.text for u in rest]
+                    + [f'-"{u.text}"' if u.phrase else f"-{u.text}" for u in query.excluded]
+                )
     return near_ids, fewer
 
 
