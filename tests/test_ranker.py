@@ -16,10 +16,10 @@ import pytest
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 
-from academy.search.query import Unit, parse, unit_parts
+from academy.search.query import Unit, _analysed, parse, unit_parts
 from academy.search.ranker import ranker_for, read_lengths, read_postings
-from academy.search.schema import TEXT_FIELDS, exact_key, make_schema
-from academy.search.service import score_units
+from academy.search.schema import TEXT_FIELDS, exact_key, make_schema, pair_key, word_pairs
+from academy.search.service import _exact, _pairs, _word_forms, score_units
 from academy.search.spelling import spelling_for
 
 WORDS = (
@@ -59,6 +59,7 @@ def _document(rng: random.Random, number: int) -> dict[str, str]:
         "taxonomy": _text(rng, 2, 5),
         "body": _text(rng, 20, 80),
         "spell": title,
+        "pairs": " ".join(word_pairs(title)),
         "title_exact": exact_key(title),
     }
 
@@ -169,3 +170,37 @@ def test_searchers_on_the_same_segments_share_what_was_read(tmp_path):
         assert spelling_for(c) is not spelling_for(a)
         assert score_units(c, units)[2].sum() == before + 1
         assert 41 in c.course_ids.tolist()
+
+
+@pytest.mark.parametrize("number", [0, 1, 2])
+def test_exact_and_pair_scores_equal_whoosh(index, number):
+    """The two scores added to BM25F (words as typed, in the ``spell`` field; neighbouring words,
+    in the ``pairs`` field) are Whoosh's own BM25F scores of those terms."""
+    with index.searcher() as searcher:
+        title = next(
+            fields["title"]
+            for doc, fields in enumerate(searcher.all_stored_fields())
+            if doc % 7 == number and len(fields["title"].split()) >= 3
+        )
+        units = parse(" ".join(title.split()[:3]))
+        ranker = ranker_for(searcher)
+        for unit in units:
+            typed = unit.typed or unit.alternatives[0]
+            forms = [form for word in typed for form in sorted(_word_forms(word))]
+            reference = wq.Or([wq.Term("spell", form) for form in forms])
+            expected = {doc: score for score, doc in searcher.search(reference, limit=None).top_n}
+            scores, _found = _exact(ranker, unit)
+            assert expected and set(np.flatnonzero(scores).tolist()) == set(expected)
+            for doc, score in expected.items():
+                assert math.isclose(scores[doc], score, rel_tol=1e-9)
+        pairs = [
+            wq.Term("pairs", pair_key(_analysed(left.typed or left.alternatives[0])[-1],
+                                      _analysed(right.typed or right.alternatives[0])[0]))
+            for left, right in zip(units, units[1:], strict=False)
+        ]  # fmt: skip
+        expected = {doc: score for score, doc in searcher.search(wq.Or(pairs), limit=None).top_n}
+        scores = _pairs(ranker, units)
+        assert expected, "the title's own pairs are in the index"
+        assert set(np.flatnonzero(scores).tolist()) == set(expected)
+        for doc, score in expected.items():
+            assert math.isclose(scores[doc], score, rel_tol=1e-9)

@@ -3,7 +3,8 @@
 The language is the one search engines taught everyone (``templates/catalogue/search_help.html``
 explains it to learners):
 
-- words are all required: ``trauma prison`` finds courses about both;
+- words are all required: ``trauma prison`` finds courses about both (``AND`` may be written;
+  it also leaves out the courses matching all but one word that a short list is followed by);
 - ``"quoted words"`` must appear together, in that order;
 - ``-word``, ``-"a phrase"`` or ``NOT word`` leaves out courses that have it;
 - ``OR`` (in capitals) between two words or phrases accepts either.
@@ -21,6 +22,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from whoosh.analysis import STOP_WORDS
 
 from academy.search.schema import plain_analyzer, text_analyzer
 
@@ -76,6 +79,8 @@ class ParsedQuery:
 
     units: list[Unit]
     excluded: list[Unit]
+    #: ``AND`` was typed: only courses matching every word, none matching most of them
+    strict: bool = False
 
 
 def parse(text: str) -> list[Unit]:
@@ -92,7 +97,7 @@ def parse_query(text: str) -> ParsedQuery:
     wanted: list[Unit | str] = []  # units and "OR" markers, in the order typed
     excluded: list[Unit] = []
     run: list[str] = []  # plain words waiting to be grouped into synonym units
-    negate_next = False
+    negate_next = strict = False
 
     def flush() -> None:
         wanted.extend(_word_units(run))
@@ -105,13 +110,14 @@ def parse_query(text: str) -> ParsedQuery:
             unit = Unit(quoted.strip(), (tuple(tokens),), phrase=True) if tokens else None
             negated, negate_next = bool(minus) or negate_next, False
             flush()
-            if unit is not None and _analysed(unit.alternatives[0]):
+            if unit is not None and searchable(unit.alternatives[0]):
                 (excluded if negated else wanted).append(unit)
             continue
         if raw in _OPERATORS:
             flush()
             if raw == "OR":
                 wanted.append("OR")
+            strict = strict or raw == "AND"
             negate_next = raw == "NOT"
             continue
         negated = negate_next or (raw.startswith("-") and len(raw) > 1)
@@ -119,12 +125,12 @@ def parse_query(text: str) -> ParsedQuery:
         tokens = words(raw.lstrip("-+") if negated or raw.startswith("+") else raw)
         if negated:
             flush()
-            excluded.extend(unit for unit in _word_units(tokens) if _analysed(unit.alternatives[0]))
+            excluded.extend(_word_units(tokens))
         else:
             run.extend(tokens)
     flush()
     units = _join_alternatives(wanted)
-    return ParsedQuery(units[:MAX_UNITS], excluded[:MAX_UNITS])
+    return ParsedQuery(units[:MAX_UNITS], excluded[:MAX_UNITS], strict)
 
 
 def _word_units(tokens: list[str]) -> list[Unit]:
@@ -144,7 +150,7 @@ def _word_units(tokens: list[str]) -> list[Unit]:
         else:
             units.append(Unit(tokens[position], ((tokens[position],),)))
             position += 1
-    return [unit for unit in units if _analysed(unit.alternatives[0])]
+    return [unit for unit in units if searchable(unit.alternatives[0])]
 
 
 def _join_alternatives(wanted: list[Unit | str]) -> list[Unit]:
@@ -170,6 +176,17 @@ def _join_alternatives(wanted: list[Unit | str]) -> list[Unit]:
 def _analysed_word(word: str) -> str | None:
     terms = [token.text for token in text_analyzer()(word)]
     return terms[0] if terms else None
+
+
+def letter_word(word: str) -> bool:
+    """A one-letter word that is not a stop word ("R", "C"): the stemmed fields drop it, so it
+    is looked for as written in the visible text only (``service._exact``)."""
+    return len(word) == 1 and word.isalnum() and word not in STOP_WORDS
+
+
+def searchable(sequence: tuple[str, ...]) -> bool:
+    """Whether a word sequence has anything to look for."""
+    return bool(_analysed(sequence)) or any(letter_word(word) for word in sequence)
 
 
 def _analysed(sequence: tuple[str, ...]) -> list[str]:

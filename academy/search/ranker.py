@@ -207,15 +207,16 @@ class Ranker:
         searcher = self.searcher
         if self.doc_count == 0:
             return _EMPTY_DOCS, _EMPTY_SCORES
+        found = [(leaf, *leaf.postings.postings(leaf.reader, field, text)) for leaf in self.leaves]
+        found = [(leaf, docs, tf) for leaf, docs, tf in found if len(docs)]
+        if not found:  # the usual case for a word's plural or singular: no idf to work out
+            return _EMPTY_DOCS, _EMPTY_SCORES
         idf = searcher.idf(field, text)
         average = self._avg.get(field)
         if average is None:
             average = self._avg[field] = searcher.avg_field_length(field) or 1
         docs_parts, score_parts = [], []
-        for leaf in self.leaves:
-            docs, tf = leaf.postings.postings(leaf.reader, field, text)
-            if not len(docs):
-                continue
+        for leaf, docs, tf in found:
             length = leaf.postings.lengths(leaf.reader, field)[docs]
             score = idf * ((tf * (K1 + 1)) / (tf + K1 * ((1 - B) + B * length / average)))
             if leaf.live is not None:

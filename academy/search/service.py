@@ -12,7 +12,15 @@ from whoosh import highlight as wh
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from academy.search.query import ParsedQuery, Unit, _analysed, parse_query, unit_parts, words
+from academy.search.query import (
+    ParsedQuery,
+    Unit,
+    _analysed,
+    letter_word,
+    parse_query,
+    unit_parts,
+    words,
+)
 from academy.search.ranker import Ranker, ranker_for
 from academy.search.schema import TEXT_FIELDS, highlight_analyzer, pair_key
 from academy.search.spelling import spelling_for
@@ -32,7 +40,8 @@ PAIR_WEIGHT = 1.0
 OPTIONAL_SHARE = 0.2
 #: ... in a catalogue of at least this many courses (in a small one, shares say little)
 OPTIONAL_MIN_COURSES = 200
-#: words that say what kind of thing a course is rather than what it is about: never required
+#: words that say what kind of thing a course is rather than what it is about: not required
+#: when the query has other words
 GENERIC_WORDS = frozenset(
     "course courses class classes introduction introductory intro basic basics beginner "
     "beginners fundamental fundamentals essential essentials foundation foundations principle "
@@ -40,8 +49,11 @@ GENERIC_WORDS = frozenset(
 )
 #: with fewer full matches than this, courses missing one word follow them, marked as such
 ENOUGH_FULL = 5
-#: whether courses matching every word only in their description may stand alone
+#: whether courses matching every word only in their description may stand alone, and then
+#: only where each word weighs at least this much in the description (BM25's term-frequency
+#: part: 1.0 is one mention in a description of average length)
 BODY_ONLY_ALONE = True
+BODY_ONLY_STRENGTH = 0.8
 #: courses whose step suggests where to look when nothing fits
 NEAR_COUNT = 5
 
@@ -130,10 +142,10 @@ def _exact(ranker: Ranker, unit: Unit) -> tuple[np.ndarray, np.ndarray]:
     scores = np.zeros(ranker.doc_count, dtype=np.float64)
     every = np.ones(ranker.doc_count, dtype=bool)
     typed = unit.typed or unit.alternatives[0]
-    meaningful = [word for word in typed if _analysed((word,))]
+    meaningful = [word for word in typed if _analysed((word,)) or letter_word(word)]
     for word in meaningful:
         has = np.zeros(ranker.doc_count, dtype=bool)
-        for form in _word_forms(word):
+        for form in _word_forms(word) if len(word) > 2 else (word,):
             docs, part = ranker.term(EXACT_FIELD, form)
             scores[docs] += part
             has[docs] = True
@@ -168,12 +180,16 @@ class _Ranked:
 
 def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
     """Course ids best first: the courses matching every required unit of ``query``, at least
-    one of them in a visible field, and no excluded unit (*full* matches); with fewer than
-    ``ENOUGH_FULL`` of them, the courses matching every unit only in the description, then those
-    missing one unit, follow. Within each group an exact title comes first, then the score:
-    BM25F over the stemmed fields, words as typed (``EXACT_WEIGHT``) and neighbouring words
-    kept together (``PAIR_WEIGHT``). A unit most courses match (``OPTIONAL_SHARE``), or a
-    generic word (``GENERIC_WORDS``), is not required when others are."""
+    one of them in a visible field, and no excluded unit; then those matching every unit only in
+    the description (alone only with ``BODY_ONLY_ALONE``, and where they weigh enough there).
+    With fewer than ``ENOUGH_FULL`` of these *full* matches, those missing one unit other than
+    the rarest follow (not when ``AND`` was typed), so adding a word never finds more courses
+    that match every word.
+
+    Within each group an exact title comes first, then the score: BM25F over the stemmed
+    fields, words as typed (``EXACT_WEIGHT``) and neighbouring words kept together
+    (``PAIR_WEIGHT``). A unit most courses match (``OPTIONAL_SHARE``), a generic word
+    (``GENERIC_WORDS``) or a one-letter word no course has is not required when others are."""
     units = query.units
     if not units or searcher.doc_count() == 0:
         return _Ranked([], [], None, [])
@@ -197,11 +213,16 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
     required = [
         i
         for i, (unit, mask) in enumerate(zip(units, masks, strict=True))
-        if mask.sum() / live <= common and unit.single_word not in GENERIC_WORDS
+        if mask.sum() / live <= common
+        and unit.single_word not in GENERIC_WORDS
+        # "R" finds R courses, while a stray letter no course has ("<b>") is not required
+        and not (letter_word(unit.single_word or "") and not mask.any())
     ] or list(range(len(units)))
     allowed = np.ones(count, dtype=bool)
     for unit in query.excluded:
         in_excluded, _visible = _add_unit(ranker, unit, np.zeros(count, dtype=np.float64))
+        if unit.single_word is not None:  # a word as written, one letter ("-R") included
+            in_excluded |= _exact(ranker, unit)[1]
         allowed &= ~in_excluded
     matched = np.zeros(count, dtype=np.int16)
     for index in required:
@@ -218,15 +239,41 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
         return ranker.course_ids[found[order]].tolist()
 
     ids = ordered(full)
+    if ids:
+        ids += ordered(every & ~full)  # every word, but only in the description: after
+    elif BODY_ONLY_ALONE:
+        ids = ordered(every & _strong_in_body(ranker, [units[i] for i in required]))
     full_count = len(ids)
-    if full_count < ENOUGH_FULL and (full_count or BODY_ONLY_ALONE):
-        ids += ordered(every & ~full)
-        if ids and len(required) >= 2:
-            ids += ordered(allowed & (visible_units > 0) & (matched == len(required) - 1))
+    if ids and full_count < ENOUGH_FULL:
+        if len(required) >= 2 and not query.strict:
+            # all but one unit, and never without the rarest: "green care" may be followed by
+            # courses about green things, not by every course that mentions care
+            rarest = masks[min(required, key=lambda index: masks[index].sum())]
+            nearly = allowed & rarest & (visible_units > 0) & (matched == len(required) - 1)
+            ids += ordered(nearly)
     if ids:
         return _Ranked(ids, [], None, optional, full_count)
     visible_any = allowed & (visible_units > 0)
     return _Ranked([], *_nearly(ranker, query, masks, required, visible_any, scores), optional)
+
+
+def _strong_in_body(ranker: Ranker, units: list[Unit]) -> np.ndarray:
+    """Where every unit weighs at least ``BODY_ONLY_STRENGTH`` in the description (a phrase
+    found there always does): a passing mention in a long description is not an answer."""
+    every = np.ones(ranker.doc_count, dtype=bool)
+    for unit in units:
+        strength = np.zeros(ranker.doc_count, dtype=np.float64)
+        for terms, _boost in unit_parts(unit):
+            if len(terms) > 1:
+                docs, _scores = ranker.phrase("body", terms)
+                strength[docs] = np.inf
+                continue
+            docs, scores = ranker.term("body", terms[0])
+            idf = ranker.searcher.idf("body", terms[0])
+            if len(docs) and idf > 0:
+                strength[docs] = np.maximum(strength[docs], scores / idf)
+        every &= strength >= BODY_ONLY_STRENGTH
+    return every
 
 
 def _nearly(
@@ -257,7 +304,10 @@ def _nearly(
             if found > best:
                 best = found
                 rest = [unit for i, unit in enumerate(query.units) if i != dropped]
-                fewer = " ".join(f'"{u.text}"' if u.phrase else u.text for u in rest)
+                fewer = " ".join(
+                    [f'"{u.text}"' if u.phrase else u.text for u in rest]
+                    + [f'-"{u.text}"' if u.phrase else f"-{u.text}" for u in query.excluded]
+                )
     return near_ids, fewer
 
 
@@ -279,7 +329,9 @@ def _suggest(searcher: Searcher, text: str, units: list[Unit]) -> str | None:
         if unit.phrase or unit.typed:
             continue
         for alternative in unit.alternatives:
-            if len(alternative) != 1 or searcher.doc_frequency("spell", alternative[0]) > 0:
+            if len(alternative) != 1 or len(alternative[0]) < 3:
+                continue  # a phrase, or too short to say what was meant
+            if searcher.doc_frequency("spell", alternative[0]) > 0:
                 continue
             word = alternative[0]
             option = spelling_for(ranker_for(searcher)).suggest(word, searcher)
