@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from academy.catalogue import browse as browsing
+from academy.catalogue.course_page import public_course_page
 from academy.catalogue.models import Course, Programme, ProgrammeModule
-from academy.catalogue.pages import get_programme, get_public_course
+from academy.catalogue.pages import get_programme
 from academy.catalogue.visibility import is_public
 from academy.db_types import utcnow
 from academy.extensions import db
@@ -67,7 +68,9 @@ def course_feed():
 
 @bp.get("/courses/<slug>")
 def course_detail(slug: str):
-    return render_template("catalogue/detail.html", page=get_public_course(slug))
+    # plain rows, the listing cached per catalogue stamp (course_page.py); the same template as
+    # the ORM page that providers preview (pages.get_course_preview)
+    return render_template("catalogue/detail.html", page=public_course_page(slug))
 
 
 @bp.get("/programmes")
