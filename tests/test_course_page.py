@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 from flask import render_template
 from flask_login import login_user
+from sqlalchemy import update
 from werkzeug.exceptions import NotFound
 
 from academy.catalogue.course_page import EXTENSION, public_course_page
@@ -272,6 +273,69 @@ def test_the_cache_is_kept_per_stamp_and_can_be_turned_off(app, client, course):
 def test_odd_slugs_are_404_not_500(client, course):
     for slug in ("nope", "a%00b", "x" * 400, "%C3%A9t%C3%A9"):
         assert client.get(f"/courses/{slug}").status_code == 404
+
+
+# -- a visitor's page, rendered once per state (page_cache.py) --------------------------------
+
+
+def test_a_course_hidden_or_edited_without_an_outbox_row_is_never_shown_as_it_was(
+    app, client, course
+):
+    """Bulk statements write no outbox row (as a transaction that commits late under an older
+    id looks until the index applies it): the stamp stays, yet every page reads what matters."""
+    for path in PAGES.values():
+        page(client, path)
+    db.session.execute(update(Course).where(Course.id == course.id).values(title="Edited"))
+    db.session.commit()
+    assert "Edited" in page(client, PAGES["course page"])  # its row's version changed
+    db.session.execute(update(Course).where(Course.id == course.id).values(status="draft"))
+    db.session.commit()
+    assert client.get(PAGES["course page"]).status_code == 404
+    assert "Relational practice" not in page(client, PAGES["browse"])
+    assert "Relational practice" not in page(client, PAGES["search"])
+
+
+def test_a_visitors_page_follows_the_clock(client, course, monkeypatch):
+    import academy.catalogue.browse as browse_module
+    import academy.catalogue.course_page as course_page_module
+    import academy.catalogue.page_cache as page_cache_module
+    import academy.enrolment.views as enrolment_views
+
+    start = course.cohorts[0].sessions[0].starts_at
+    shown = start.astimezone(_london()).strftime("%-d %B %Y")
+    assert "Log in to enrol" in page(client, PAGES["course page"])
+    assert shown in page(client, PAGES["browse"])
+    later = start + timedelta(hours=1)
+    for module in (browse_module, course_page_module, page_cache_module, enrolment_views):
+        monkeypatch.setattr(module, "utcnow", lambda: later)
+    after = page(client, PAGES["course page"])
+    assert "Log in to enrol" not in after and "This course has run before" in after
+    listed = page(client, PAGES["browse"])
+    assert shown not in listed and "No upcoming dates" in listed
+
+
+def test_signed_in_people_and_flashed_messages_never_get_a_visitors_page(
+    client, course, login, make_user
+):
+    learner = make_user(name="Ada Learner")
+    for path in PAGES.values():
+        assert "Log out" not in page(client, path)
+    login(client, learner)
+    for path in PAGES.values():
+        assert "Log out" in page(client, path)
+    anonymous = client.application.test_client()
+    for path in PAGES.values():
+        with anonymous.session_transaction() as session:
+            session["_flashes"] = [("success", "A message for this visitor")]
+        assert "A message for this visitor" in page(anonymous, path)
+        assert "Log out" not in page(anonymous, path)
+
+
+def test_the_page_cache_can_be_turned_off(app, client, course):
+    app.config["PAGE_CACHE_SIZE"] = 0
+    for path in PAGES.values():
+        assert page(client, path) == page(client, path)
+    assert "academy.catalogue.page_html" not in app.extensions
 
 
 # -- query budgets -------------------------------------------------------------------------------

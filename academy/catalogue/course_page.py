@@ -134,10 +134,12 @@ class Membership:
 
 @dataclass(frozen=True)
 class Listing:
-    """What is kept per stamp: the course and its programme memberships with module counts."""
+    """What is kept per stamp: the course and its programme memberships with module counts,
+    and the course row's ``updated_at`` when it was read."""
 
     course: PublicCourse
     memberships: tuple[tuple[Membership, int], ...]
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,8 @@ class CoursePage:
     prerequisites: list[LinkedCourse]
     next_steps: list[LinkedCourse]
     memberships: list[tuple[Membership, int]]
+    #: everything a visitor's page depends on (see ``public_course_page``); hashable
+    state: tuple = ()
 
 
 _MISSING = object()  # a cached "no public course has this slug"
@@ -200,6 +204,16 @@ def public_course_page(slug: str, now: datetime | None = None) -> CoursePage:
     """The public course page of ``slug``: the listing as of the current stamp (from this
     process's cache when nothing searchable has changed since it was read), dates and places as
     they are now.
+
+    Every request also checks, in the query that reads the cohorts, that the course is still
+    public and that its row is the one the listing was read from (``updated_at``), so a course
+    hidden or edited by a transaction the stamp has not yet seen (one that committed late under
+    an older outbox id, until the index applies it) is never shown as it was.
+
+    ``state`` on the result holds everything a visitor's page is a function of: the stamp, the
+    slug, the listing's row version, the cohorts' rows, and how many of the cohorts' instants
+    (session starts, enrolment deadlines) have passed, since every clock-dependent part of the
+    page (upcoming or past, open or closed) changes only when ``now`` reaches one of them.
 
     :raise 404: if no public course has this slug.
     """
@@ -214,7 +228,18 @@ def public_course_page(slug: str, now: datetime | None = None) -> CoursePage:
             cache.put((current, slug), listing)
     if listing is _MISSING:
         abort(404)
-    return _page(listing, read_cohorts(listing.course), now or utcnow())
+    live = read_live(listing.course.id)
+    if live is not None and live[0] != listing.updated_at:
+        listing = read_listing(slug)  # changed since: read it again (this request only)
+        live = read_live(listing.course.id) if listing is not None else None
+    if live is None:
+        abort(404)
+    rows = live[1]
+    now = now or utcnow()
+    page = _page(listing, _cohorts(listing.course, rows), now)
+    passed = sum(1 for row in rows for at in (row[3], row[7]) if at is not None and at <= now)
+    page.state = (current, slug, listing.updated_at, rows, passed)
+    return page
 
 
 def _page(listing: Listing, cohorts: list[PublicCohort], now: datetime) -> CoursePage:
@@ -262,7 +287,7 @@ def read_listing(slug: str) -> Listing | None:
             Course.credit_level, Course.cost_type, Course.fee_pence,
             Course.lived_experience_codelivery, Course.status,
             Step.slug, Step.name, Step.number, Provider.slug, Provider.name,
-            DeliveryMode.slug, DeliveryMode.name, Region.slug, Region.name,
+            DeliveryMode.slug, DeliveryMode.name, Region.slug, Region.name, Course.updated_at,
         )
         .join(Step, Step.id == Course.step_id)
         .join(Provider, Provider.id == Course.provider_id)
@@ -299,7 +324,7 @@ def read_listing(slug: str) -> Listing | None:
         prerequisites=tuple(linked["before"]),
         next_steps=tuple(linked["after"]),
     )
-    return Listing(course=course, memberships=tuple(memberships))
+    return Listing(course=course, memberships=tuple(memberships), updated_at=row[27])
 
 
 def _related(course_id: int):
@@ -370,31 +395,39 @@ def _related(course_id: int):
     return select(*columns).order_by(columns[0], columns[1])
 
 
-def read_cohorts(course: PublicCourse) -> list[PublicCohort]:
-    """The course's cohorts as they are now, places included, each with its sessions in order
-    (one query), in the order ``Course.cohorts`` has them."""
-    cohorts: dict[int, PublicCohort] = {}
-    sessions: dict[int, list[SessionTimes]] = {}
+def read_live(course_id: int) -> tuple[datetime | None, tuple[tuple, ...]] | None:
+    """What is read on every request, in one query: the course row's ``updated_at`` and its
+    cohorts as they are now (places included), one row per session in order, as
+    ``(cohort id, capacity, seats taken, enrolment closes, online, location, status, session
+    start, session end)``; ``None`` if the course is no longer public."""
     rows = db.session.execute(
         select(
-            Cohort.id, Cohort.capacity, Cohort.seats_taken, Cohort.enrolment_closes_at,
-            Cohort.is_online, Cohort.location, Cohort.status, CohortSession.starts_at,
-            CohortSession.ends_at,
+            Course.updated_at, Cohort.id, Cohort.capacity, Cohort.seats_taken,
+            Cohort.enrolment_closes_at, Cohort.is_online, Cohort.location, Cohort.status,
+            CohortSession.starts_at, CohortSession.ends_at,
         )
+        .outerjoin(Cohort, Cohort.course_id == Course.id)
         .outerjoin(CohortSession, CohortSession.cohort_id == Cohort.id)
-        .where(Cohort.course_id == course.id)
+        .where(Course.id == course_id, is_public())
         .order_by(Cohort.id, CohortSession.starts_at, CohortSession.id)
-    )  # fmt: skip
-    for cohort_id, capacity, seats, closes, online, location, status, starts, ends in rows:
+    ).all()  # fmt: skip
+    if not rows:
+        return None
+    return rows[0][0], tuple(tuple(row[1:]) for row in rows if row[1] is not None)
+
+
+def _cohorts(course: PublicCourse, rows: tuple[tuple, ...]) -> list[PublicCohort]:
+    """The course's cohorts from ``read_live``'s rows, each with its sessions in order, in the
+    order ``Course.cohorts`` has them (by id)."""
+    cohorts: dict[int, tuple] = {}
+    sessions: dict[int, list[SessionTimes]] = {}
+    for cohort_id, *fields, starts, ends in rows:
         if cohort_id not in cohorts:
+            cohorts[cohort_id] = tuple(fields)
             sessions[cohort_id] = []
-            cohorts[cohort_id] = PublicCohort(
-                cohort_id, course, capacity, seats, closes, online, location, status, ()
-            )
         if starts is not None:
             sessions[cohort_id].append(SessionTimes(starts, ends))
     return [
-        PublicCohort(c.id, course, c.capacity, c.seats_taken, c.enrolment_closes_at, c.is_online,
-                     c.location, c.status, tuple(sessions[c.id]))
-        for c in cohorts.values()
-    ]  # fmt: skip
+        PublicCohort(cohort_id, course, *fields, sessions=tuple(sessions[cohort_id]))
+        for cohort_id, fields in cohorts.items()
+    ]

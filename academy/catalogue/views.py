@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from academy.catalogue import browse as browsing
+from academy.catalogue import page_cache
 from academy.catalogue.course_page import public_course_page
 from academy.catalogue.models import Course, Programme, ProgrammeModule
 from academy.catalogue.pages import get_programme
@@ -32,11 +33,17 @@ def _benchmark_endpoint(state) -> None:
 
 @bp.get("/courses")
 def course_list():
+    # a visitor's page is kept per catalogue stamp and parameters (page_cache.py)
+    return page_cache.results_page(request.args, _render_list)
+
+
+def _render_list(current: tuple | None) -> tuple[str, list[int], list]:
+    per_page = current_app.config["COURSES_PER_PAGE"]
     try:
-        result, terms = browsing.browse_args(request.args, current_app.config["COURSES_PER_PAGE"])
+        result, terms = browsing.browse_args(request.args, per_page, current)
     except browsing.PageOutOfRange:
         abort(404)
-    return render_template(
+    html = render_template(
         "catalogue/list.html",
         result=result,
         filters=result.filters,
@@ -45,6 +52,7 @@ def course_list():
         per_page_choices=browsing.PER_PAGE_CHOICES,
         weeks_choices=browsing.WEEKS_CHOICES,
     )
+    return html, [course.id for course in result.courses], list(result.next_start.values())
 
 
 @bp.get("/courses/feed.atom")
@@ -68,9 +76,12 @@ def course_feed():
 
 @bp.get("/courses/<slug>")
 def course_detail(slug: str):
-    # plain rows, the listing cached per catalogue stamp (course_page.py); the same template as
-    # the ORM page that providers preview (pages.get_course_preview)
-    return render_template("catalogue/detail.html", page=public_course_page(slug))
+    # plain rows, the listing cached per catalogue stamp (course_page.py), a visitor's HTML per
+    # state (page_cache.py); the same template as the ORM page providers preview
+    page = public_course_page(slug)
+    return page_cache.course_page(
+        page.state, lambda: render_template("catalogue/detail.html", page=page)
+    )
 
 
 @bp.get("/programmes")
