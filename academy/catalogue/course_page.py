@@ -33,9 +33,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask import abort, current_app
-from sqlalchemy import Integer, String, func, literal, select, union_all
+from sqlalchemy import Integer, String, bindparam, func, literal, select, union_all
 
 from academy.catalogue.models import (
     Cohort,
@@ -279,29 +280,16 @@ def read_listing(slug: str) -> Listing | None:
     """The listing of the public course ``slug`` from the database in two plain queries, or
     ``None`` if no public course has that slug."""
     execute = db.session.execute
-    row = execute(
-        select(
-            Course.id, Course.slug, Course.title, Course.summary, Course.description,
-            Course.who_its_for, Course.entry_requirements, Course.where_next, Course.reference,
-            Course.external_url, Course.duration_hours, Course.cpd_hours, Course.credits,
-            Course.credit_level, Course.cost_type, Course.fee_pence,
-            Course.lived_experience_codelivery, Course.status,
-            Step.slug, Step.name, Step.number, Provider.slug, Provider.name,
-            DeliveryMode.slug, DeliveryMode.name, Region.slug, Region.name, Course.updated_at,
-        )
-        .join(Step, Step.id == Course.step_id)
-        .join(Provider, Provider.id == Course.provider_id)
-        .outerjoin(DeliveryMode, DeliveryMode.id == Course.delivery_mode_id)
-        .outerjoin(Region, Region.id == Course.region_id)
-        .where(Course.slug == slug, is_public())
-    ).first()  # fmt: skip
+    row = execute(_listing_statement(), {"slug": slug}).first()
     if row is None:
         return None
     course_id = row[0]
     tags: dict[str, list[Label]] = {"sector": [], "profession": [], "principle": []}
     linked: dict[str, list[LinkedCourse]] = {"before": [], "after": []}
     memberships: list[tuple[Membership, int]] = []
-    for kind, _rank, item_id, item_slug, name, number, *more in execute(_related(course_id)):
+    for kind, _rank, item_id, item_slug, name, number, *more in execute(
+        _related(), {"course_id": course_id}
+    ):
         if kind in tags:
             tags[kind].append(Label(item_slug, name))
         elif kind in linked:
@@ -327,8 +315,32 @@ def read_listing(slug: str) -> Listing | None:
     return Listing(course=course, memberships=tuple(memberships), updated_at=row[27])
 
 
-def _related(course_id: int):
-    """Everything the listing names besides the course's own row, in one statement:
+@cache
+def _listing_statement():
+    """The course's own row with its provider and terms (built once: only its parameter,
+    ``slug``, changes)."""
+    return (
+        select(
+            Course.id, Course.slug, Course.title, Course.summary, Course.description,
+            Course.who_its_for, Course.entry_requirements, Course.where_next, Course.reference,
+            Course.external_url, Course.duration_hours, Course.cpd_hours, Course.credits,
+            Course.credit_level, Course.cost_type, Course.fee_pence,
+            Course.lived_experience_codelivery, Course.status,
+            Step.slug, Step.name, Step.number, Provider.slug, Provider.name,
+            DeliveryMode.slug, DeliveryMode.name, Region.slug, Region.name, Course.updated_at,
+        )
+        .join(Step, Step.id == Course.step_id)
+        .join(Provider, Provider.id == Course.provider_id)
+        .outerjoin(DeliveryMode, DeliveryMode.id == Course.delivery_mode_id)
+        .outerjoin(Region, Region.id == Course.region_id)
+        .where(Course.slug == bindparam("slug"), is_public())
+    )  # fmt: skip
+
+
+@cache
+def _related():
+    """Everything the listing names besides the course's own row, in one statement (built
+    once: only its parameter, ``course_id``, changes; building it cost more than running it):
     ``(kind, rank, id, slug, name, number, step slug, step name, step number, provider slug,
     provider name, modules)`` where kind is
 
@@ -358,7 +370,7 @@ def _related(course_id: int):
                 none_text(), none_int(), none_text(), none_text(), none_int(),
             )
             .join(link, getattr(link.c, column) == model.id)
-            .where(link.c.course_id == course_id)
+            .where(link.c.course_id == bindparam("course_id"))
         )  # fmt: skip
     link = course_prerequisites.c
     for kind, this, other in (("before", link.course_id, link.required_course_id),
@@ -372,7 +384,7 @@ def _related(course_id: int):
             .join(course_prerequisites, other == Course.id)
             .join(Step, Step.id == Course.step_id)
             .join(Provider, Provider.id == Course.provider_id)
-            .where(this == course_id, is_public())
+            .where(this == bindparam("course_id"), is_public())
         )  # fmt: skip
     modules = (
         select(ProgrammeModule.programme_id, func.count().label("modules"))
@@ -388,7 +400,7 @@ def _related(course_id: int):
         )
         .join(Programme, Programme.id == ProgrammeModule.programme_id)
         .join(modules, modules.c.programme_id == Programme.id)
-        .where(ProgrammeModule.course_id == course_id)
+        .where(ProgrammeModule.course_id == bindparam("course_id"))
     )  # fmt: skip
     related = union_all(*parts).subquery()
     columns = list(related.c)
@@ -400,17 +412,7 @@ def read_live(course_id: int) -> tuple[datetime | None, tuple[tuple, ...]] | Non
     cohorts as they are now (places included), one row per session in order, as
     ``(cohort id, capacity, seats taken, enrolment closes, online, location, status, session
     start, session end)``; ``None`` if the course is no longer public."""
-    rows = db.session.execute(
-        select(
-            Course.updated_at, Cohort.id, Cohort.capacity, Cohort.seats_taken,
-            Cohort.enrolment_closes_at, Cohort.is_online, Cohort.location, Cohort.status,
-            CohortSession.starts_at, CohortSession.ends_at,
-        )
-        .outerjoin(Cohort, Cohort.course_id == Course.id)
-        .outerjoin(CohortSession, CohortSession.cohort_id == Cohort.id)
-        .where(Course.id == course_id, is_public())
-        .order_by(Cohort.id, CohortSession.starts_at, CohortSession.id)
-    ).all()  # fmt: skip
+    rows = db.session.execute(_live_statement(), {"course_id": course_id}).all()
     if not rows:
         return None
     return rows[0][0], tuple(tuple(row[1:]) for row in rows if row[1] is not None)
@@ -431,3 +433,19 @@ def _cohorts(course: PublicCourse, rows: tuple[tuple, ...]) -> list[PublicCohort
         PublicCohort(cohort_id, course, *fields, sessions=tuple(sessions[cohort_id]))
         for cohort_id, fields in cohorts.items()
     ]
+
+
+@cache
+def _live_statement():
+    """``read_live``'s statement, built once (its parameter: ``course_id``)."""
+    return (
+        select(
+            Course.updated_at, Cohort.id, Cohort.capacity, Cohort.seats_taken,
+            Cohort.enrolment_closes_at, Cohort.is_online, Cohort.location, Cohort.status,
+            CohortSession.starts_at, CohortSession.ends_at,
+        )
+        .outerjoin(Cohort, Cohort.course_id == Course.id)
+        .outerjoin(CohortSession, CohortSession.cohort_id == Cohort.id)
+        .where(Course.id == bindparam("course_id"), is_public())
+        .order_by(Cohort.id, CohortSession.starts_at, CohortSession.id)
+    )  # fmt: skip
