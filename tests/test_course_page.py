@@ -90,6 +90,9 @@ def build_catalogue(seed: int, make_course, make_cohort, make_programme, taxonom
     db.session.commit()
     for n in range(3):
         make_programme(f"Programme {rng.choice('ZAM')}{n}", rng.sample(courses, rng.randint(1, 4)))
+    # in two programmes whose names sort apart from their ids (and differ in case)
+    make_programme("Zeta programme", courses[:2])
+    make_programme("alpha programme", courses[1::-1])
     return courses
 
 

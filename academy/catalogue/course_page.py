@@ -286,7 +286,7 @@ def read_listing(slug: str) -> Listing | None:
     course_id = row[0]
     tags: dict[str, list[Label]] = {"sector": [], "profession": [], "principle": []}
     linked: dict[str, list[LinkedCourse]] = {"before": [], "after": []}
-    memberships: list[tuple[Membership, int]] = []
+    memberships: list[tuple[str, int, Membership, int]] = []
     for kind, _rank, item_id, item_slug, name, number, *more in execute(
         _related(), {"course_id": course_id}
     ):
@@ -299,7 +299,9 @@ def read_listing(slug: str) -> Listing | None:
                              Label(provider_slug, provider_name))
             )  # fmt: skip
         else:  # a programme: number is the module's position, total the programme's modules
-            memberships.append((Membership(number, Label(item_slug, name)), more[-1]))
+            memberships.append(
+                (name, item_id, Membership(number, Label(item_slug, name)), more[-1])
+            )
     course = PublicCourse(
         *row[:18],
         step=Label(row[18], row[19], row[20]),
@@ -312,7 +314,13 @@ def read_listing(slug: str) -> Listing | None:
         prerequisites=tuple(linked["before"]),
         next_steps=tuple(linked["after"]),
     )
-    return Listing(course=course, memberships=tuple(memberships), updated_at=row[27])
+    # by programme name in Python, as pages.py orders them (the same order whatever the collation)
+    memberships.sort(key=lambda found: found[:2])
+    return Listing(
+        course=course,
+        memberships=tuple((membership, total) for *_key, membership, total in memberships),
+        updated_at=row[27],
+    )
 
 
 @cache
@@ -347,8 +355,8 @@ def _related():
     - ``sector``, ``profession``, ``principle``: its terms, ranked in display order;
     - ``before``, ``after``: the public courses it requires and those requiring it, ranked by
       title as ``Course.prerequisites`` orders them (name is the title);
-    - ``programme``: its programmes by name, number the module's position, modules the
-      programme's count of modules.
+    - ``programme``: its programmes (ranked by name; ``read_listing`` sorts them again in
+      Python), number the module's position, modules the programme's count of modules.
     """
 
     def none_text():  # a new expression each time: a select keeps only one of a repeated one
