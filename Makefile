@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run run-prod test lint format seed clean bench relevance bench-import bench-pdf bench-evidence bench-enumeration load load-enrol scan scan-install scan-selftest
+.PHONY: install run run-prod test lint format seed clean bench relevance bench-import bench-pdf bench-evidence bench-enumeration load load-enrol bench-pages scan scan-install scan-selftest
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ load: $(BIN)/.installed-load
 ## Only the enrolment storm: 200 simultaneous enrolments for 20 places through gunicorn
 load-enrol: $(BIN)/.installed-load
 	$(BIN)/python bench/load.py --storm-only $(LOAD_ARGS)
+
+## Page benchmark: wrk against gunicorn on PostgreSQL (LOAD_DATABASE_URL, the load catalogue):
+## hello, a minimal FTS5 search page, search (every query new, repeated), course pages, browse,
+## My learning, 10 s each; then CPU per request in process against the targets (a few minutes)
+bench-pages: install
+	$(BIN)/python bench/pages_bench.py $(BENCH_ARGS)
 
 ## PDF export benchmark: the printable summary of 200 entries (target under 1.5 s)
 bench-pdf: install

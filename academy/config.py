@@ -67,6 +67,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SEARCH_POLL_SECONDS": 1.0,
         "SEARCH_CACHE_SIZE": 512,
         "SEARCH_CACHE_SECONDS": 30.0,
+        # course pages: listings kept per catalogue stamp, per process (0 turns it off)
+        "COURSE_PAGE_CACHE_SIZE": 2048,
+        # a visitor's course and results pages as HTML, per state, per process (0: off)
+        "PAGE_CACHE_SIZE": 512,
         # ops: health thresholds, request log, HSTS, rate limits
         "HEALTH_MAX_INDEX_LAG": 1000,
         "HEALTH_MAX_INDEX_LAG_SECONDS": 120,

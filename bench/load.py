@@ -295,17 +295,20 @@ def server_environment(url: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def serving(url: str, workers: int, threads: int):
-    """gunicorn and a search follower on a free loopback port; both stopped on the way out."""
+def serving(url: str, workers: int, threads: int, worker_class: str = "gthread"):
+    """gunicorn and a search follower on a free loopback port; both stopped on the way out.
+    ``worker_class="sync"`` runs single-threaded sync workers (``threads`` is then ignored)."""
     import urllib.request
 
     port = free_port()
     env = server_environment(url)
     logs = ROOT / "instance" / "load-logs"
     logs.mkdir(parents=True, exist_ok=True)
+    if worker_class == "sync":
+        threads = 1
     command = [
         str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--worker-class", "gthread", "--threads", str(threads), "--backlog", "2048",
+        "--worker-class", worker_class, "--threads", str(threads), "--backlog", "2048",
         "--timeout", "60", "--log-level", "warning", "--max-requests", "0", "wsgi:app",
     ]  # fmt: skip
     with open(logs / "gunicorn.log", "ab") as log, open(logs / "follower.log", "ab") as flog:

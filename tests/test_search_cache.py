@@ -59,6 +59,7 @@ def test_benchmark_hello_answers_only_when_the_setting_is_on(tmp_path):
 
 
 def test_a_repeated_search_is_served_from_the_cache(app, client, indexed, make_course):
+    app.config["PAGE_CACHE_SIZE"] = 0  # the results cache, not a visitor's page in front of it
     make_course("Relational practice for housing staff")
     make_course("Relational supervision")
     first = client.get("/courses?q=relational")

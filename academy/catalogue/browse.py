@@ -496,14 +496,17 @@ def _check_page(filters: Filters, total: int) -> None:
         raise PageOutOfRange(filters.page)
 
 
-def browse_args(args: Mapping[str, str], default_per_page: int = 20) -> tuple[BrowseResult, Terms]:
+def browse_args(
+    args: Mapping[str, str], default_per_page: int = 20, current: tuple | None = None
+) -> tuple[BrowseResult, Terms]:
     """Browse with filters read from URL parameters (the page and the API share this).
+    ``current`` is the stamp if the caller has just read it (``search.cache.stamp``).
 
     Odd values become notices on the result; never raises for any input except
     :raise PageOutOfRange: when the page asked for is past the last.
     """
     filters, notices, slugs = parse_filters(args, default_per_page)
-    current = stamp(get_store(), db.session)
+    current = stamp(get_store(), db.session) if current is None else current
     cache = result_cache() if shareable(db.session) else None
     # The whole page is kept under the stamp and the filters as typed: the terms (detached from
     # the session, so no commit can expire them), the filters as resolved, and the result.

@@ -121,8 +121,11 @@ def _course_page(condition, now: datetime | None, *, public: bool = True) -> Cou
         past_count=sum(1 for c in course.cohorts if c.starts_at and c.starts_at <= now),
         prerequisites=[c for c in course.prerequisites if c.is_published],
         next_steps=[c for c in course.next_steps if c.is_published],
-        memberships=[
-            (module, len(module.programme.modules)) for module in course.programme_modules
+        memberships=[  # by programme name in Python (the relationship has no order of its own)
+            (module, len(module.programme.modules))
+            for module in sorted(
+                course.programme_modules, key=lambda m: (m.programme.name, m.programme.id)
+            )
         ],
     )
 

@@ -7,8 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from academy.catalogue import browse as browsing
+from academy.catalogue import page_cache
+from academy.catalogue.course_page import public_course_page
 from academy.catalogue.models import Course, Programme, ProgrammeModule
-from academy.catalogue.pages import get_programme, get_public_course
+from academy.catalogue.pages import get_programme
 from academy.catalogue.visibility import is_public
 from academy.db_types import utcnow
 from academy.extensions import db
@@ -31,11 +33,17 @@ def _benchmark_endpoint(state) -> None:
 
 @bp.get("/courses")
 def course_list():
+    # a visitor's page is kept per catalogue stamp and parameters (page_cache.py)
+    return page_cache.results_page(request.args, _render_list)
+
+
+def _render_list(current: tuple | None) -> tuple[str, list[int], list]:
+    per_page = current_app.config["COURSES_PER_PAGE"]
     try:
-        result, terms = browsing.browse_args(request.args, current_app.config["COURSES_PER_PAGE"])
+        result, terms = browsing.browse_args(request.args, per_page, current)
     except browsing.PageOutOfRange:
         abort(404)
-    return render_template(
+    html = render_template(
         "catalogue/list.html",
         result=result,
         filters=result.filters,
@@ -44,6 +52,7 @@ def course_list():
         per_page_choices=browsing.PER_PAGE_CHOICES,
         weeks_choices=browsing.WEEKS_CHOICES,
     )
+    return html, [course.id for course in result.courses], list(result.next_start.values())
 
 
 @bp.get("/courses/feed.atom")
@@ -67,7 +76,12 @@ def course_feed():
 
 @bp.get("/courses/<slug>")
 def course_detail(slug: str):
-    return render_template("catalogue/detail.html", page=get_public_course(slug))
+    # plain rows, the listing cached per catalogue stamp (course_page.py), a visitor's HTML per
+    # state (page_cache.py); the same template as the ORM page providers preview
+    page = public_course_page(slug)
+    return page_cache.course_page(
+        page.state, lambda: render_template("catalogue/detail.html", page=page)
+    )
 
 
 @bp.get("/programmes")

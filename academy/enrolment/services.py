@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from academy import audit
 from academy.accounts.models import User
@@ -896,10 +896,11 @@ def my_learning(user: User, now: datetime | None = None) -> Learning:
         select(Enrolment)
         .where(Enrolment.user_id == user.id)
         .options(
-            selectinload(Enrolment.cohort).selectinload(Cohort.sessions),
-            selectinload(Enrolment.cohort)
-            .selectinload(Cohort.course)
-            .selectinload(Course.provider),
+            # cohort, course and provider joined into the one query; sessions in a second
+            joinedload(Enrolment.cohort, innerjoin=True)
+            .joinedload(Cohort.course, innerjoin=True)
+            .joinedload(Course.provider, innerjoin=True),
+            joinedload(Enrolment.cohort, innerjoin=True).selectinload(Cohort.sessions),
         )
         .order_by(Enrolment.queued_at)
     ).all()
