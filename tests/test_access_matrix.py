@@ -126,6 +126,10 @@ ROUTES: dict[tuple[str, str], tuple[str, tuple[int, ...]]] = {
         "/provider/{provider}/members/{staff_x_id}/remove",
         staff_x(303),
     ),
+    ("manage.course_repeats", "POST"): (
+        "/provider/{provider}/courses/{course_id}/repeats",
+        staff_x(303),
+    ),
     ("manage.new_course", "GET"): ("/provider/{provider}/courses/new", STAFF_X),
     ("manage.new_course", "POST"): ("/provider/{provider}/courses/new", staff_x(422)),
     ("manage.course", "GET"): ("/provider/{provider}/courses/{course_id}", STAFF_X),

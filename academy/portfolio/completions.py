@@ -22,6 +22,8 @@ from academy.credentials.openbadges import revoke_for_entry
 from academy.db_types import utcnow
 from academy.enrolment.models import Enrolment
 from academy.extensions import db
+from academy.mail import outbox
+from academy.mail.preferences import wants
 from academy.portfolio.models import LearningRecordEntry
 
 
@@ -63,15 +65,22 @@ def record(
         entry.completed_at = now
         _corrected(entry, confirmer, now, note or "Marked completed after all.")
     db.session.flush()
+    _tell(enrolment, cohort, "completion_recorded")
     return entry
 
 
 def withdraw(
-    corrector: User, enrolment: Enrolment, *, note: str, now: datetime | None = None
+    corrector: User,
+    enrolment: Enrolment,
+    *,
+    note: str,
+    now: datetime | None = None,
+    notify: bool = True,
 ) -> LearningRecordEntry | None:
     """Withdraw the verified entry of ``enrolment`` (a completion corrected or undone) and revoke
-    every credential it carried, with ``note`` as the reason. Returns the entry, or None when
-    there was none. Flushes."""
+    every credential it carried, with ``note`` as the reason; the learner is mailed unless
+    ``notify`` is false (an undone mark has its own mail). Returns the entry, or None when there
+    was none. Flushes."""
     now = now or utcnow()
     entry = entry_for(enrolment)
     if entry is None or entry.withdrawn_at is not None:
@@ -80,7 +89,16 @@ def withdraw(
     _corrected(entry, corrector, now, note)
     db.session.flush()
     revoke_for_entry(entry, f"Withdrawn by the provider: {note}")
+    if notify:
+        _tell(enrolment, enrolment.cohort, "completion_withdrawn")
     return entry
+
+
+def _tell(enrolment: Enrolment, cohort: Cohort, kind: str) -> None:
+    """Mail the learner that their completion was recorded or withdrawn, if they want it."""
+    learner = enrolment.user
+    if wants(learner, "completions"):
+        outbox.queue(learner.email, kind, user=learner, course=cohort.course, credential_url=None)
 
 
 def _corrected(entry: LearningRecordEntry, user: User, now: datetime, note: str) -> None:

@@ -416,6 +416,10 @@ def undo_mark(
         raise ProviderError(error.message) from error
     if was == "completed":
         completions.withdraw(
-            user, enrolment, note=note or "The completion mark was undone.", now=now
+            user,
+            enrolment,
+            note=note or "The completion mark was undone.",
+            now=now,
+            notify=False,  # the undo's own mail (mark_undone) tells the learner
         )
     return enrolment

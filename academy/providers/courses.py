@@ -275,3 +275,27 @@ def archive_course(user: User, course: Course) -> Course:
         detail={"status": [was, "archived"]},
     )
     return course
+
+
+def set_allow_repeats(user: User, course: Course, allowed: bool) -> bool:
+    """Let learners hold a place on more than one cohort of ``course`` (a course meant to be
+    taken again), or not. Applies at once, without review: it is about places, not the listing.
+    Returns whether anything changed; audited. Flushes.
+
+    :raise ProviderError: not this provider's staff, or the course is archived.
+    """
+    require_staff(user, course.provider)
+    if course.status == "archived":
+        raise ProviderError("This course is archived, so its places can no longer change.")
+    if course.allow_repeats == allowed:
+        return False
+    course.allow_repeats = allowed
+    db.session.flush()
+    audit.record(
+        user,
+        "course.repeats",
+        f"{'Allowed' if allowed else 'Stopped'} repeat places on {course.title}",
+        course=course,
+        detail={"allow_repeats": [not allowed, allowed]},
+    )
+    return True

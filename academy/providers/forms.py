@@ -75,6 +75,16 @@ class ConfirmForm(FlaskForm):
     """An empty form: the button and its CSRF token are the confirmation."""
 
 
+class RepeatsForm(FlaskForm):
+    """Whether learners may hold places on more than one cohort of a course."""
+
+    allow_repeats = BooleanField(
+        "Learners may take this course more than once",
+        description="For a course meant to be taken again (a refresher). Otherwise a learner"
+        " who books a second cohort is offered to move their place.",
+    )
+
+
 class ReasonForm(FlaskForm):
     reason = TextAreaField(
         "Reason",

@@ -18,7 +18,7 @@ from academy.catalogue.models import Course
 from academy.catalogue.pages import get_course_preview
 from academy.extensions import db
 from academy.providers import courses as course_services
-from academy.providers.forms import ConfirmForm, CourseForm
+from academy.providers.forms import ConfirmForm, CourseForm, RepeatsForm
 from academy.providers.manage.common import bp, course_of, form_status, staff_organisation
 from academy.providers.review import review_rows
 from academy.taxonomy.models import TERM_MODELS
@@ -126,6 +126,7 @@ def course(slug: str, course_id: int):
         course=course,
         state=course.state_info,
         confirm=ConfirmForm(),
+        repeats=RepeatsForm(allow_repeats=course.allow_repeats),
         rows=review_rows(course) if waiting or course.status == "rejected" else [],
         is_edit=course.pending_edit is not None,
         can=lambda action: states.allowed(course, action),
@@ -234,3 +235,29 @@ def archive_course(slug: str, course_id: int):
         submit="Yes, archive it",
         back=url_for("manage.course", slug=slug, course_id=course_id),
     )
+
+
+@bp.post("/<slug>/courses/<int:course_id>/repeats")
+@login_required
+def course_repeats(slug: str, course_id: int):
+    """Allow or stop repeat places on the course (applies at once; no review)."""
+    provider = staff_organisation(slug)
+    course = course_of(provider, course_id)
+    form = RepeatsForm()
+    if form.validate_on_submit():
+        with attempt() as outcome:
+            changed = course_services.set_allow_repeats(
+                current_user, course, bool(form.allow_repeats.data)
+            )
+            flash(_repeats_message(changed, bool(form.allow_repeats.data)), "success")
+        if outcome.failed:
+            flash(outcome.error, "error")
+    return redirect(url_for("manage.course", slug=slug, course_id=course_id) + "#repeats", 303)
+
+
+def _repeats_message(changed: bool, allowed: bool) -> str:
+    if not changed:
+        return "Nothing changed."
+    if allowed:
+        return "Learners may now take this course more than once."
+    return "Learners now hold one place on this course at a time."
