@@ -31,7 +31,8 @@ What it does, in order (traffic only to 127.0.0.1):
    request through Flask's test client, against the issue's targets at 10k courses: course page
    4 ms, search with a new query 6 ms, a repeated search 2 ms, browse 3 ms, My learning 5 ms.
 
-Prints Markdown tables (also written to ``instance/pages-report.md``). Usage::
+Prints Markdown tables (also written to ``instance/pages-report.md``) and exits non-zero when
+any request failed. Usage::
 
     LOAD_DATABASE_URL=postgresql://… .venv/bin/python bench/pages_bench.py
         [--seconds 10] [--workers 2] [--worker-class sync] [--connections 8] [--in-process 200]
@@ -431,6 +432,7 @@ def main() -> int:
     # enough new queries for 3,000 req/s on every wrk thread, far beyond what the page serves
     plan = make_plan(app, new_queries=max(3000 * args.seconds, args.in_process * 3))
     sections = []
+    failed = False
     if phases:
         results = []
         (ROOT / "instance").mkdir(exist_ok=True)
@@ -454,15 +456,16 @@ def main() -> int:
                     flush=True,
                 )
         sections.append(wrk_report(results, args))
-        if any(r["errors"] for r in results):
-            print("FAILED: some requests failed", file=sys.stderr)
+        failed = any(r["errors"] for r in results)
     if args.in_process:
         sections.append(in_process(args, plan))
     text = "\n\n".join(sections)
     (ROOT / "instance").mkdir(exist_ok=True)
     (ROOT / "instance" / "pages-report.md").write_text(text + "\n", encoding="utf-8")
     print("\n" + text)
-    return 0
+    if failed:
+        print("FAILED: some requests failed (see the errors column)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
