@@ -50,11 +50,45 @@ def course_summary(course: Course, next_start: datetime | None) -> dict[str, Any
 
 @bp.get("/courses")
 def courses():
+    """A page of published courses (search and browse), with facet counts.
+
+    :raise 404: a page past the end.
+    """
     try:
         result, _terms = browsing.browse_args(request.args, current_app.config["COURSES_PER_PAGE"])
     except browsing.PageOutOfRange:
         abort(404, description="There is no such page of results.")
-    filters = result.filters
+    filters, match = result.filters, result.match
+    return jsonify(
+        {
+            "total": result.total,
+            "page": filters.page,
+            "per_page": filters.per_page,
+            "pages": result.pages,
+            "sort": filters.sort,
+            "results": _results(result),
+            "facets": _facets(result),
+            "suggestion": match.suggestion if match else None,
+            "corrected_from": match.corrected_from if match else None,
+            "search": _search_summary(result) if match else None,
+            "notices": result.notices,
+        }
+    )
+
+
+def _results(result: browsing.BrowseResult) -> list[dict[str, Any]]:
+    """The page's courses; with words searched, each says whether it matches every word."""
+    results = []
+    for course in result.courses:
+        item = course_summary(course, result.next_start.get(course.id))
+        if result.match is not None:
+            item["matches_every_word"] = course.id not in result.partial_ids
+        results.append(item)
+    return results
+
+
+def _facets(result: browsing.BrowseResult) -> dict[str, list[dict[str, Any]]]:
+    """Each filter's values with how many courses each would leave."""
     facets = {
         facet.name: [
             {"slug": v.term.slug, "name": v.term.name, "count": v.count} for v in facet.values
@@ -66,29 +100,7 @@ def courses():
         {"slug": str(weeks), "name": f"Starting within {weeks} weeks", "count": count}
         for weeks, count in result.weeks_counts.items()
     ]
-    match = result.match
-    partial = result.partial_ids
-    results = []
-    for course in result.courses:
-        item = course_summary(course, result.next_start.get(course.id))
-        if match is not None:
-            item["matches_every_word"] = course.id not in partial
-        results.append(item)
-    return jsonify(
-        {
-            "total": result.total,
-            "page": filters.page,
-            "per_page": filters.per_page,
-            "pages": result.pages,
-            "sort": filters.sort,
-            "results": results,
-            "facets": facets,
-            "suggestion": match.suggestion if match else None,
-            "corrected_from": match.corrected_from if match else None,
-            "search": _search_summary(result) if match else None,
-            "notices": result.notices,
-        }
-    )
+    return facets
 
 
 def _search_summary(result: browsing.BrowseResult) -> dict[str, Any]:
@@ -111,23 +123,16 @@ def _search_summary(result: browsing.BrowseResult) -> dict[str, Any]:
 
 @bp.get("/courses/<int:course_id>")
 def course(course_id: int):
+    """One published course (its approved version) with its upcoming cohorts.
+
+    :raise 404: no such course, or not public.
+    """
     page = get_public_course_by_id(course_id)
     course = page.course
     data = course_summary(course, page.upcoming[0].starts_at if page.upcoming else None)
+    data.update(_details(course))
     data.update(
         {
-            "reference": course.reference,
-            "description": course.description,
-            "who_its_for": course.who_its_for,
-            "entry_requirements": course.entry_requirements,
-            "where_next": course.where_next,
-            "principles": [_term(p) for p in course.principles],
-            "duration_hours": course.duration_hours,
-            "cpd_hours": course.cpd_hours,
-            "credits": course.credits,
-            "credit_level": course.credit_level,
-            "lived_experience_codelivery": course.lived_experience_codelivery,
-            "external_url": course.external_url,
             "prerequisites": [{"id": c.id, "title": c.title} for c in page.prerequisites],
             "next_steps": [{"id": c.id, "title": c.title} for c in page.next_steps],
             "programmes": [
@@ -139,25 +144,44 @@ def course(course_id: int):
                 }
                 for m, total in page.memberships
             ],  # fmt: skip
-            "cohorts": [
-                {
-                    "id": cohort.id,
-                    "capacity": cohort.capacity,
-                    "places_left": cohort.places_left,
-                    "full": cohort.is_full,
-                    "online": cohort.is_online,
-                    "location": cohort.location,
-                    "enrolment_closes_at": _iso(cohort.enrolment_closes_at),
-                    "sessions": [
-                        {"starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at)}
-                        for s in cohort.sessions
-                    ],
-                }
-                for cohort in page.upcoming
-            ],
+            "cohorts": [_cohort(cohort) for cohort in page.upcoming],
         }
     )
     return jsonify(data)
+
+
+def _details(course: Course) -> dict[str, Any]:
+    """The fields a course's own page adds to its summary."""
+    return {
+        "reference": course.reference,
+        "description": course.description,
+        "who_its_for": course.who_its_for,
+        "entry_requirements": course.entry_requirements,
+        "where_next": course.where_next,
+        "principles": [_term(p) for p in course.principles],
+        "duration_hours": course.duration_hours,
+        "cpd_hours": course.cpd_hours,
+        "credits": course.credits,
+        "credit_level": course.credit_level,
+        "lived_experience_codelivery": course.lived_experience_codelivery,
+        "external_url": course.external_url,
+    }
+
+
+def _cohort(cohort) -> dict[str, Any]:
+    """An upcoming cohort: places, where, when enrolment closes and its sessions (UTC)."""
+    return {
+        "id": cohort.id,
+        "capacity": cohort.capacity,
+        "places_left": cohort.places_left,
+        "full": cohort.is_full,
+        "online": cohort.is_online,
+        "location": cohort.location,
+        "enrolment_closes_at": _iso(cohort.enrolment_closes_at),
+        "sessions": [
+            {"starts_at": _iso(s.starts_at), "ends_at": _iso(s.ends_at)} for s in cohort.sessions
+        ],
+    }
 
 
 @bp.get("/openapi.json")
