@@ -21,13 +21,31 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Return a configured application; ``config`` overrides every other source (used by tests)."""
+    """Return a configured application; ``config`` overrides every other source (used by tests).
+
+    Reads configuration and wires extensions and blueprints; no database connection, no index,
+    no migration (tests/test_factory.py holds it to that).
+    """
     app = Flask(
         __name__,
         instance_relative_config=True,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    _configure(app, config)
+
+    import academy.models  # noqa: F401  (registers every table on db.metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    params.init_app(app)  # before any blueprint: ids and path values are parsed in one place
+    _register_parts(app)
+    return app
+
+
+def _configure(app: Flask, config: Mapping[str, Any] | None) -> None:
+    """Defaults, then ``instance/config.py``, then the environment, then ``config``."""
     app.config.update(settings.defaults(app.instance_path))
     app.config.from_pyfile("config.py", silent=True)
     environment = settings.from_environment(os.environ)
@@ -42,13 +60,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config["COURSES_PER_PAGE"] = int(app.config["COURSES_PER_PAGE"])
 
-    import academy.models  # noqa: F401  (registers every table on db.metadata)
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
-    csrf.init_app(app)
-    params.init_app(app)  # before any blueprint: ids and path values are parsed in one place
-
+def _register_parts(app: Flask) -> None:
+    """Every blueprint, request hook, template helper and command, in the order they wrap."""
     from academy import (
         accounts,
         cli,
@@ -73,23 +87,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from academy.providers.views import bp as providers_bp
 
     ops.init_app(app)  # first: request ids, rate limits and headers wrap every other handler
-    app.register_blueprint(main_bp)
-    app.register_blueprint(catalogue_bp)
-    app.register_blueprint(providers_bp)
-    app.register_blueprint(api_bp)
-    app.register_blueprint(manage_bp)
-    app.register_blueprint(curation_bp)
+    for blueprint in (main_bp, catalogue_bp, providers_bp, api_bp, manage_bp, curation_bp):
+        app.register_blueprint(blueprint)
     portfolio.init_app(app)
     app.register_blueprint(credentials_bp)
     erasure.init_app(app)
     app.register_blueprint(mail_preferences_bp)
-    search.init_app(app)
-    accounts.init_app(app)
-    enrolment.init_app(app)
-    mail.init_app(app)
-    errors.init_app(app)
-    unit_of_work.init_app(app)
-    formatting.init_app(app)
+    for part in (search, accounts, enrolment, mail, errors, unit_of_work, formatting):
+        part.init_app(app)
     portfolio_completions.init_app(app)
     cli.init_app(app)
-    return app
