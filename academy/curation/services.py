@@ -405,18 +405,9 @@ def bulk_decide(
         the chosen courses can be decided.
     """
     require_curator(curator)
-    if action not in ("approve", "reject"):
-        raise CurationError("Choose approve or reject.")
-    if course_ids is not None and not course_ids:
-        raise CurationError("Choose at least one course.")
-    reason = reason.strip()
-    if action == "reject" and not reason:
-        raise CurationError("Say why, so the providers know what to change.")
+    reason = _check_bulk_request(action, course_ids, reason)
     courses = chosen_courses(course_ids, filters)
-    if action == "approve":
-        decided = [c for c in courses if c.provider.is_verified]
-    else:
-        decided = courses
+    decided = [c for c in courses if action == "reject" or c.provider.is_verified]
     skipped = (len(course_ids) if course_ids is not None else len(courses)) - len(decided)
     if not decided:
         raise CurationError(
@@ -431,30 +422,9 @@ def bulk_decide(
     entries = []
     by_provider: dict[int, dict[str, list[Course]]] = defaultdict(lambda: defaultdict(list))
     for course in decided:
-        if action == "approve":
-            changes, outcome = _approve_one(course, now)
-            entry = ("course.approved", f"Approved {course.title}", changes)
-        else:
-            version = _version_under_review(course)
-            outcome = _reject_one(course, reason)
-            entry = (
-                "course.rejected",
-                f"Rejected {course.title}: {reason}",
-                {"reason": reason, "outcome": outcome, "bulk": True, "version": version},
-            )
+        outcome, entry = _decide_one(course, action, reason, now)
         by_provider[course.provider_id][outcome].append(course)
-        entries.append(
-            {
-                "at": now,
-                "actor_id": curator.id,
-                "actor_name": curator.name,
-                "action": entry[0],
-                "provider_id": course.provider_id,
-                "course_id": course.id,
-                "summary": entry[1],
-                "detail": json.dumps(entry[2], ensure_ascii=False, default=str),
-            }
-        )
+        entries.append(_audit_row(curator, course, now, *entry))
     db.session.flush()
     db.session.execute(insert(AuditEntry.__table__), entries)
     providers = {c.provider_id: c.provider for c in decided}
@@ -462,6 +432,44 @@ def bulk_decide(
         for outcome, those in outcomes.items():
             notify.courses_decided(providers[provider_id], those, outcome, reason)
     return BulkResult(done=len(decided), skipped=max(skipped, 0))
+
+
+def _check_bulk_request(action: str, course_ids: Sequence[int] | None, reason: str) -> str:
+    """The reason, stripped, once the request makes sense. :raise CurationError: if not."""
+    if action not in ("approve", "reject"):
+        raise CurationError("Choose approve or reject.")
+    if course_ids is not None and not course_ids:
+        raise CurationError("Choose at least one course.")
+    reason = reason.strip()
+    if action == "reject" and not reason:
+        raise CurationError("Say why, so the providers know what to change.")
+    return reason
+
+
+def _decide_one(course: Course, action: str, reason: str, now) -> tuple[str, tuple]:
+    """Approve or reject one course of a bulk decision: its outcome, and its audit action,
+    summary and detail."""
+    if action == "approve":
+        changes, outcome = _approve_one(course, now)
+        return outcome, ("course.approved", f"Approved {course.title}", changes)
+    version = _version_under_review(course)
+    outcome = _reject_one(course, reason)
+    detail = {"reason": reason, "outcome": outcome, "bulk": True, "version": version}
+    return outcome, ("course.rejected", f"Rejected {course.title}: {reason}", detail)
+
+
+def _audit_row(curator: User, course: Course, now, action: str, summary: str, detail) -> dict:
+    """One audit entry as a row for a bulk insert (thousands at once)."""
+    return {
+        "at": now,
+        "actor_id": curator.id,
+        "actor_name": curator.name,
+        "action": action,
+        "provider_id": course.provider_id,
+        "course_id": course.id,
+        "summary": summary,
+        "detail": json.dumps(detail, ensure_ascii=False, default=str),
+    }
 
 
 def verify_provider(curator: User, provider: Provider) -> Provider:
