@@ -12,14 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from academy import params
-from academy.accounts.models import User
 from academy.accounts.security import curator_required
-from academy.audit import AuditEntry
 from academy.catalogue.models import Course
 from academy.catalogue.versions import named, review_pair
 from academy.curation import services
 from academy.curation.forms import BulkForm, MergeForm
 from academy.extensions import db
+from academy.formatting import plural
 from academy.providers.forms import ConfirmForm, ReasonForm, TermForm
 from academy.providers.models import Provider
 from academy.providers.review import review_rows, rows_between
@@ -125,19 +124,18 @@ def bulk():
         result = services.bulk_decide(
             current_user, form.action.data, chosen, filters, form.reason.data or ""
         )
-        done = "approved" if form.action.data == "approve" else "sent back with your reason"
-        flash(
-            f"{result.done} course{'s' if result.done != 1 else ''} {done}."
-            + (
-                f" {result.skipped} skipped (no longer waiting, or not verified)."
-                if result.skipped
-                else ""
-            ),
-            "success",
-        )
+        flash(_bulk_message(form.action.data, result), "success")
         return redirect(url_for("curation.queue", **_filter_args(filters)), 303)
     count, sample = services.chosen_preview(chosen, filters)
     return _confirm_page(form, chosen, filters, count, sample), 422
+
+
+def _bulk_message(action: str, result: services.BulkResult) -> str:
+    done = "approved" if action == "approve" else "sent back with your reason"
+    message = f"{plural(result.done, 'course')} {done}."
+    if result.skipped:
+        message += f" {result.skipped} skipped (no longer waiting, or not verified)."
+    return message
 
 
 def _confirm_page(form, chosen, filters, count, sample):
@@ -345,26 +343,7 @@ def audit_log():
         until=_date_arg("until"),
     )
     page = services.audit_entries(filters, page=params.query_int("page") or 1)
-    actors = db.session.execute(
-        select(User.id, User.name)
-        .where(User.id.in_(select(AuditEntry.actor_id).distinct()))
-        .order_by(User.name)
-    ).all()
-    provider_rows = db.session.execute(
-        select(Provider.id, Provider.name).order_by(Provider.name)
-    ).all()
-    course_ids = {e.course_id for e in page.items if e.course_id}
-    if filters.course_id:
-        course_ids.add(filters.course_id)
-    course_titles = (
-        dict(
-            db.session.execute(
-                select(Course.id, Course.title).where(Course.id.in_(course_ids))
-            ).all()
-        )
-        if course_ids
-        else {}
-    )
+    actors, provider_rows, course_titles = services.audit_names(filters, page.items)
     provider_names = dict(provider_rows)
     return render_template(
         "curation/audit.html",
