@@ -274,3 +274,26 @@ def test_stale_and_missing_tokens_never_fail_and_keep_what_was_typed(
     kept = db.session.scalars(select(KeptForm).order_by(KeptForm.id.desc())).first()
     assert kept is not None and json.loads(kept.fields)[0] == ["title", text]
     assert text.strip() not in unquote(onward_link(response))
+
+
+def test_a_session_ended_on_the_server_keeps_the_form_too(client, csrf, learner):
+    from academy.accounts.models import AuthSession
+
+    token = csrf(client)
+    client.get("/portfolio/entries/new")
+    db.session.execute(AuthSession.__table__.delete())  # expired, or ended from elsewhere
+    db.session.commit()
+    response = client.post("/portfolio/entries/new", data=entry_form(token))
+    assert response.status_code == 302
+    assert unquote(response.headers["Location"]) == "/login?next=/portfolio/entries/new"
+    assert kept_count() == 1
+    log_in_by_form(client, learner, "/portfolio/entries/new")
+    g.pop("csrf_token", None)
+    page = client.get("/portfolio/entries/new").get_data(as_text=True)
+    assert RESTORED_MESSAGE in page and "I learnt to slow down" in page
+
+
+def test_a_page_for_logged_in_people_still_sends_others_to_log_in(client):
+    response = client.get("/portfolio")
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]
