@@ -278,3 +278,26 @@ def test_stale_and_missing_tokens_never_fail_and_keep_what_was_typed(
     assert set(query) <= {"next"}
     typed = text.strip()
     assert all(typed not in value or typed in path for value in query.get("next", []))
+
+
+def test_a_session_ended_on_the_server_keeps_the_form_too(client, csrf, learner):
+    from academy.accounts.models import AuthSession
+
+    token = csrf(client)
+    client.get("/portfolio/entries/new")
+    db.session.execute(AuthSession.__table__.delete())  # expired, or ended from elsewhere
+    db.session.commit()
+    response = client.post("/portfolio/entries/new", data=entry_form(token))
+    assert response.status_code == 302
+    assert unquote(response.headers["Location"]) == "/login?next=/portfolio/entries/new"
+    assert kept_count() == 1
+    log_in_by_form(client, learner, "/portfolio/entries/new")
+    g.pop("csrf_token", None)
+    page = client.get("/portfolio/entries/new").get_data(as_text=True)
+    assert RESTORED_MESSAGE in page and "I learnt to slow down" in page
+
+
+def test_a_page_for_logged_in_people_still_sends_others_to_log_in(client):
+    response = client.get("/portfolio")
+    assert response.status_code == 302
+    assert "/login?next=" in response.headers["Location"]

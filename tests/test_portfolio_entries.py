@@ -4,6 +4,7 @@ reflections and their confirmation, odd input, and who may reach what."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -205,7 +206,7 @@ def test_my_learning_links_to_the_portfolio(client, learner):
 
 def test_a_learner_adds_a_self_recorded_entry(client, learner, csrf):
     form = client.get("/portfolio/entries/new").get_data(as_text=True)
-    assert "<legend>Reflection</legend>" in form and NO_ONE in form
+    assert '<h2 id="section-reflection">2. Reflection</h2>' in form and NO_ONE in form
     assert "names, dates of birth" in form  # the reminder above the prompts
     assert "Belonging and connection" in form  # charter principles from the taxonomy
     response = client.post("/portfolio/entries/new", data=form_data(csrf(client)))
@@ -420,7 +421,7 @@ def test_a_self_recorded_entry_can_be_changed_in_every_field(client, learner, cs
     entry = make_entry(learner, "Draft title", hours=1, method="reading")
     edit = f"/portfolio/entries/{entry.id}/edit"
     page = client.get(edit).get_data(as_text=True)
-    assert 'value="Draft title"' in page and 'value="2026-06-01"' in page
+    assert 'value="Draft title"' in page and 'value="01/06/2026"' in page
     assert client.post(edit, data=form_data(csrf(client))).status_code == 303
     entry = reload(entry.id)
     assert entry.title == "Trauma-informed supervision" and entry.hours == 6.25
@@ -588,3 +589,92 @@ def test_ids_that_do_not_exist_are_not_found(client, learner, path):
 def test_anonymous_visitors_are_sent_to_log_in(client):
     response = client.get("/portfolio")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# --- the form in sections: only what applies, every error at once, a date hint that fits ------
+
+
+def themes_offered(page: str) -> set[str]:
+    return set(re.findall(r'name="themes" type="checkbox" value="([^"]+)"', page))
+
+
+@pytest.mark.parametrize(
+    ("regulator", "prefixes", "clinical", "reflective"),
+    [
+        ("nmc", {"nmc"}, False, True),
+        ("swe", {"swe"}, False, False),
+        ("hcpc", set(), False, False),
+        ("gmc", set(), True, False),
+        ("", {"nmc", "swe"}, True, True),
+    ],
+)
+def test_the_form_asks_only_what_the_regulator_asks(
+    client, learner, regulator, prefixes, clinical, reflective
+):
+    learner.regulator = regulator
+    db.session.commit()
+    page = client.get("/portfolio/entries/new").get_data(as_text=True)
+    assert {key.split("-")[0] for key in themes_offered(page)} == prefixes
+    assert ('name="clinical"' in page) is clinical
+    assert ('name="is_reflective_account"' in page) is reflective
+
+
+def test_questions_not_asked_keep_what_the_entry_had(client, csrf, learner, make_entry):
+    entry = make_entry(
+        learner, "Old", clinical=True, themes=["swe-4.1"], is_reflective_account=True
+    )
+    learner.regulator = "hcpc"
+    db.session.commit()
+    page = client.get(f"/portfolio/entries/{entry.id}/edit").get_data(as_text=True)
+    assert themes_offered(page) == {"swe-4.1"}  # an earlier choice stays offered
+    data = form_data(csrf(client), title="Renamed", themes=["swe-4.1"])
+    del data["clinical"], data["is_reflective_account"]
+    assert client.post(f"/portfolio/entries/{entry.id}/edit", data=data).status_code == 303
+    entry = reload(entry.id)
+    assert entry.title == "Renamed" and entry.clinical is True and entry.is_reflective_account
+    assert entry.themes == ["swe-4.1"]
+
+
+def test_every_error_arrives_at_once(client, csrf, learner):
+    response = client.post(
+        "/portfolio/entries/new",
+        data=form_data(
+            csrf(client), title="", completed_on="31/2/2026", hours="lots",
+            reflection_confirmed=None,
+        ),
+    )  # fmt: skip
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    summary = page.split('id="error-summary"')[1].split("</div>")[0]
+    for message in ("Enter a title.", "Enter a real date, like 14/3/2026.",
+                    "Enter the hours as a number", "Confirm that the reflection"):  # fmt: skip
+        assert message in summary
+    assert re.search(r"<title>Error: Add an entry", page)
+    assert entry_count() == 0
+
+
+def test_the_date_hint_matches_the_box(client, csrf, learner, make_entry):
+    page = client.get("/portfolio/entries/new").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="completed_on"[^>]*>', page).group(0)
+    assert 'type="text"' in box
+    assert "for example 14/3/2026" in page
+    response = client.post(
+        "/portfolio/entries/new",
+        data=form_data(csrf(client), started_on="", completed_on="14/3/2026"),
+    )
+    assert response.status_code == 303
+    entry = db.session.scalars(select(LearningRecordEntry)).one()
+    assert entry.completed_at == datetime(2026, 3, 14, tzinfo=UTC)
+    edit = client.get(f"/portfolio/entries/{entry.id}/edit").get_data(as_text=True)
+    assert 'value="14/03/2026"' in edit  # shown back the way the hint says to type it
+
+
+def test_optional_parts_are_folded_unless_they_hold_something(client, csrf, learner):
+    page = client.get("/portfolio/entries/new").get_data(as_text=True)
+    assert '<details class="optional-section" id="peer-section">' in page
+    response = client.post(
+        "/portfolio/entries/new", data=form_data(csrf(client), title="", peer_role="Mentor")
+    )
+    assert '<details class="optional-section" id="peer-section" open>' in response.get_data(
+        as_text=True
+    )

@@ -9,6 +9,7 @@
   the page the form lives on, with a line saying why; when there is no such page (or for other
   methods) the friendly 405 page says what to do.
 
+A page showing a refused form has a title that starts "Error: " (``page_has_form_errors``).
 Text fields show their length limit and are never cut by the browser (``limits``).
 
 JSON is left to the API (``/api/``): it gets ``{"error", "status"}``.
@@ -18,7 +19,9 @@ from __future__ import annotations
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
+from jinja2 import pass_context
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
+from wtforms import Form
 
 from academy.errors import kept_forms, limits
 from academy.extensions import db
@@ -57,10 +60,23 @@ def stale_form(error: CSRFError):
     return kept_forms.keep_and_explain(error)
 
 
+@pass_context
+def page_has_form_errors(context) -> bool:
+    """Whether the page being rendered shows a refused form (any form in its context with
+    errors, or a ``problem`` message): ``base.html`` then starts the title with "Error: "."""
+    if context.get("problem"):
+        return True
+    for value in context.get_all().values():
+        if isinstance(value, Form) and (value.errors or getattr(value, "form_errors", None)):
+            return True
+    return False
+
+
 def init_app(app: Flask) -> None:
     """Render every HTTP error with ``templates/errors/``; log and hide unexpected exceptions."""
     kept_forms.init_app(app)
     limits.init_app(app)
+    app.add_template_global(page_has_form_errors)
     app.register_error_handler(CSRFError, stale_form)
     app.register_error_handler(MethodNotAllowed, method_not_allowed)
     app.register_error_handler(HTTPException, error_page)

@@ -36,11 +36,12 @@ from flask import (
     flash,
     g,
     make_response,
+    redirect,
     render_template,
     request,
     url_for,
 )
-from flask_login import current_user
+from flask_login import current_user, login_url
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from sqlalchemy import Integer, String, Text, delete, insert, select
@@ -50,7 +51,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from academy.db_types import UTCDateTime, utcnow
-from academy.extensions import db
+from academy.extensions import db, login_manager
 
 KEPT_COOKIE = "academy_kept_form"
 OWNER_COOKIE = "academy_form_owner"
@@ -200,6 +201,23 @@ def keep_and_explain(error):
     return response
 
 
+def keep_and_log_in():
+    """A form sent to a page for logged-in people when the session ended on the server (it
+    expired, or was ended from another device) but the browser's token is still good: keep what
+    was typed and ask the person to log in, then bring them back to the form."""
+    return_to = form_home()
+    token = keep(return_to)
+    flash(
+        "Your session had ended, so nothing was saved."
+        + (" We have kept what you typed: log in again to go back to it." if token else ""),
+        "info",
+    )
+    response = redirect(url_for("accounts.login", next=return_to))  # 302, as Flask-Login
+    if token:
+        _set_cookie(response, KEPT_COOKIE, token)
+    return response
+
+
 def _set_cookie(response, name: str, value: str) -> None:
     response.set_cookie(
         name,
@@ -274,8 +292,29 @@ def _after(response):
     return response
 
 
+def _keeping_unauthorized(previous):
+    """Flask-Login's "log in first" answer, except that a form sent without a session is kept.
+    ``previous`` is the handler set before (``None``: Flask-Login's own redirect)."""
+
+    def unauthorized():
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            return keep_and_log_in()
+        if previous is not None:
+            return previous()
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(login_url(login_manager.login_view, request.url))
+
+    unauthorized.keeps_forms = True
+    return unauthorized
+
+
 def init_app(app: Flask) -> None:
     """Keep refused forms, bring them back on their page, and mark whose they are."""
     FlaskForm.Meta.wrap_formdata = _wrap_formdata
+    # the login manager is one object for every app made in this process: wrap it once
+    if not getattr(login_manager.unauthorized_callback, "keeps_forms", False):
+        login_manager.unauthorized_handler(
+            _keeping_unauthorized(login_manager.unauthorized_callback)
+        )
     app.before_request(_load_kept)
     app.after_request(_after)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from wtforms import EmailField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import Length
 
@@ -54,11 +54,10 @@ def _render_field(self, field, render_kw):
     kw["aria_describedby"] = f"{described} {hint_id}" if described else hint_id
     kw["data_limit"] = limit
     html = _original_render_field(self, field, kw)
-    hint = (
-        f'<span class="hint char-limit" id="{escape(hint_id)}" data-limit-for="{escape(field.id)}">'
-        f"Up to {limit:,} characters.</span>"
-    )
-    return Markup(html) + Markup(hint)
+    hint = Markup(
+        '<span class="hint char-limit" id="{}" data-limit-for="{}">Up to {} characters.</span>'
+    ).format(hint_id, field.id, f"{limit:,}")  # format escapes what it fills in
+    return html + hint
 
 
 def _forget_counts() -> None:

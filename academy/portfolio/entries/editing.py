@@ -18,6 +18,7 @@ from academy.unit_of_work import attempt
 
 
 def _form_page(form, *, entry=None):
+    """The entry form in its sections; every error of a refused POST is shown at once."""
     failed = request.method == "POST" and bool(form.errors or form.form_errors)
     page = render_template(
         "portfolio/entries/entry_form.html", form=form, entry=entry, themes=THEMES
@@ -44,6 +45,7 @@ def entry(entry_id: int):
 def new_entry():
     form = EntryForm()
     form.set_principles(principles())
+    form.show_for(current_user.regulator)
     if form.validate_on_submit():
         with attempt(form):
             entry = entry_service.create_entry(
@@ -68,8 +70,11 @@ def edit_entry(entry_id: int):
     else:
         form = form_class()
     form.set_principles(principles(), entry.principles)
+    form.show_for(current_user.regulator, entry)
+    if entry.reflection_confirmed_at is not None:
+        form.confirmed_reflection = entry_service.reflection_text(entry)
     if form.validate_on_submit():
-        values = form.annotation_values()
+        values = {"is_reflective_account": entry.is_reflective_account, **form.annotation_values()}
         if not entry.verified:
             values.update(form.record_values())
         with attempt(form):

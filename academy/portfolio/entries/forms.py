@@ -6,6 +6,7 @@ form on error, so what was typed is kept.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -23,15 +24,30 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from academy.forms import clean_line, clean_text
-from academy.portfolio.entries.services import today_on_the_calendar
+from academy.portfolio.entries.services import (
+    REFLECTION_FIELDS,
+    ReflectionNotConfirmed,
+    today_on_the_calendar,
+)
 from academy.portfolio.models import METHODS, THEMES
 
 MAX_HOURS = Decimal(1000)
+DATE_EXAMPLE = "14/3/2026"
 EARLIEST = date(1950, 1, 1)
 TEXT_LIMIT = 10_000
+#: the themes each regulator's learners tag entries with (keys of ``THEMES`` start so)
+THEME_PREFIXES = {"nmc": "nmc-", "swe": "swe-"}
+#: regulators whose learners are asked whether CPD was clinical (RCPsych, for doctors) or
+#: whether an entry is a written reflective account (the NMC)
+THEME_HINTS = {
+    "nmc": "Tick the NMC Code themes it relates to.",
+    "swe": "Tick the Social Work England professional standards it relates to.",
+}
+ASKS_CLINICAL = {"gmc"}
+ASKS_REFLECTIVE_ACCOUNT = {"nmc"}
 CLINICAL_CHOICES = [
     SelectChoice("", "Not said"),
     SelectChoice("yes", "Clinical"),
@@ -77,13 +93,39 @@ class HoursField(DecimalField):
 
 
 class DayField(DateField):
-    """A date, with an error that says what to type."""
+    """A date typed as day, month and year (``14/3/2026``, ``14-03-2026``, ``14 3 2026``), or as
+    ``2026-03-14``. A text box, not the browser's date picker: its hint shows exactly what to
+    type, and it is shown back the same way (``14/03/2026``)."""
+
+    widget = TextInput()
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("format", ["%d/%m/%Y", "%Y-%m-%d"])
+        render_kw = {"autocomplete": "off", "spellcheck": "false", "class": "date-input"}
+        kwargs["render_kw"] = {**render_kw, **kwargs.get("render_kw", {})}
+        super().__init__(*args, **kwargs)
 
     def process_formdata(self, valuelist) -> None:
+        if not valuelist:
+            return
+        typed = " ".join(str(valuelist[0]).split())
+        self.raw_data = [typed]
+        if not typed:
+            self.data = None
+            return
+        day_month_year = re.fullmatch(r"(\d{1,2})[ /.-](\d{1,2})[ /.-](\d{4})", typed)
+        iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", typed)
         try:
-            super().process_formdata(valuelist)
+            if day_month_year:
+                day, month, year = map(int, day_month_year.groups())
+            elif iso:
+                year, month, day = map(int, iso.groups())
+            else:
+                raise ValueError
+            self.data = date(year, month, day)
         except ValueError as error:
-            raise ValueError("Enter a real date, like 2026-03-14.") from error
+            self.data = None
+            raise ValueError(f"Enter a real date, like {DATE_EXAMPLE}.") from error
 
     def pre_validate(self, form) -> None:
         if self.data is not None and self.data < EARLIEST:
@@ -159,6 +201,44 @@ class AnnotationForm(FlaskForm):
         "Your note (optional)", "Anything else you want to remember about this learning.", 5000
     )
 
+    #: the reflection text the learner confirmed before (when editing), which needs no new tick
+    confirmed_reflection: tuple[str, ...] | None = None
+
+    def show_for(self, regulator: str | None, entry=None) -> None:
+        """Offer only what the learner's regulator asks about: its own themes (and any the entry
+        already has), the clinical question for psychiatrists, the reflective-account box for
+        nurses. With no regulator in the profile everything is offered. A question not offered
+        is removed from the form, so an entry keeps what it had for it."""
+        if not regulator:
+            return
+        had = set(entry.themes or []) if entry is not None else set()
+        prefix = THEME_PREFIXES.get(regulator)
+        self.themes.choices = [
+            SelectChoice(key, label)
+            for key, label in THEMES.items()
+            if (prefix and key.startswith(prefix)) or key in had
+        ]
+        self.themes.description = THEME_HINTS.get(regulator, self.themes.description)
+        if not self.themes.choices:
+            del self.themes
+        if regulator not in ASKS_CLINICAL:
+            del self.clinical
+        if regulator not in ASKS_REFLECTIVE_ACCOUNT:
+            del self.is_reflective_account
+
+    def reflection_text(self) -> tuple[str, ...]:
+        return tuple((self[name].data or "").strip() for name in REFLECTION_FIELDS)
+
+    def validate_reflection_confirmed(self, field) -> None:
+        """Checked with every other field, so this error comes with the rest, not after them."""
+        text = self.reflection_text()
+        marked = "is_reflective_account" in self and bool(self.is_reflective_account.data)
+        if field.data or not (marked or any(text)):
+            return
+        if self.confirmed_reflection is not None and text == self.confirmed_reflection:
+            return
+        raise ValidationError(ReflectionNotConfirmed().message)
+
     def set_principles(self, principles, chosen: list[str] | None = None) -> None:
         """Offer the charter principles that are not retired, and any already chosen."""
         chosen = set(chosen or [])
@@ -169,21 +249,25 @@ class AnnotationForm(FlaskForm):
         ]
 
     def annotation_values(self) -> dict:
-        clinical = {"yes": True, "no": False}.get(self.clinical.data)
-        return {
-            "clinical": clinical,
+        """The answers, for ``entries.services``; a question not offered is left out."""
+        values = {
             "relevance": self.relevance.data or "",
             "learnt": self.learnt.data or "",
             "change_to_practice": self.change_to_practice.data or "",
             "impact": self.impact.data or "",
-            "themes": list(self.themes.data or []),
             "principles": list(self.principles.data or []),
             "peer_name": self.peer_name.data or "",
             "peer_role": self.peer_role.data or "",
             "peer_reflection": self.peer_reflection.data or "",
-            "is_reflective_account": bool(self.is_reflective_account.data),
             "learner_note": self.learner_note.data or "",
         }
+        if "clinical" in self:
+            values["clinical"] = {"yes": True, "no": False}.get(self.clinical.data)
+        if "themes" in self:
+            values["themes"] = list(self.themes.data or [])
+        if "is_reflective_account" in self:
+            values["is_reflective_account"] = bool(self.is_reflective_account.data)
+        return values
 
     @staticmethod
     def initial(entry) -> dict:
@@ -223,12 +307,14 @@ class EntryForm(AnnotationForm):
     started_on = DayField(
         "Start date (optional)",
         validators=[Optional()],
-        description="For learning that spanned more than a day.",
+        description=f"For learning that spanned more than a day: day, month and year, for example"
+        f" {DATE_EXAMPLE}.",
     )
     completed_on = DayField(
         "Date (or end date)",
         # InputRequired, not DataRequired: the latter would hide "Enter a real date"
-        validators=[InputRequired("Enter the date, like 2026-03-14.")],
+        validators=[InputRequired(f"Enter the date, like {DATE_EXAMPLE}.")],
+        description=f"Day, month and year, for example {DATE_EXAMPLE}. Not in the future.",
     )
     hours = HoursField(
         "Hours (optional)",

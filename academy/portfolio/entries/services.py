@@ -219,6 +219,11 @@ def has_reflection(entry: LearningRecordEntry) -> bool:
     )
 
 
+def reflection_text(entry: LearningRecordEntry) -> tuple[str, ...]:
+    """The entry's reflection answers, as the confirmation compares them."""
+    return _reflection_text(entry)
+
+
 def _reflection_text(source: Mapping[str, Any] | LearningRecordEntry) -> tuple[str, ...]:
     if isinstance(source, LearningRecordEntry):
         return tuple((getattr(source, name) or "").strip() for name in REFLECTION_FIELDS)
