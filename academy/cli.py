@@ -25,22 +25,29 @@ from academy.extensions import db
 def seed_command(seed_dir: Path | None, if_empty: bool) -> None:
     """Load the demonstration catalogue; adds only what is missing, so it is safe to rerun."""
     from academy.catalogue.models import Course
-    from academy.seeding import SeedError, seed_catalogue
+    from academy.seeding import seed_catalogue
 
     if if_empty and db.session.scalar(db.select(Course.id).limit(1)) is not None:
         click.echo("The catalogue already has courses: not seeding.")
         return
+    _load(seed_catalogue, seed_dir, "Seeded", "Nothing to add: the catalogue is already seeded.")
+
+
+def _load(loader, seed_dir: Path | None, done: str, nothing: str) -> None:
+    """Run a seed loader in one transaction (a bad file changes nothing) and say what it added."""
+    from academy.seeding import SeedError
+
     try:
-        report = seed_catalogue(seed_dir or Path(current_app.config["SEED_DIR"]))
+        report = loader(seed_dir or Path(current_app.config["SEED_DIR"]))
     except SeedError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     db.session.commit()
     if report.total == 0:
-        click.echo("Nothing to add: the catalogue is already seeded.")
+        click.echo(nothing)
     else:
         added = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in report.added.items())
-        click.echo(f"Seeded {added}.")
+        click.echo(f"{done} {added}.")
 
 
 @click.group("taxonomy")
@@ -61,19 +68,9 @@ def taxonomy_group() -> None:
 def taxonomy_load_command(seed_dir: Path | None) -> None:
     """Install the taxonomy (no demonstration data); adds only what is missing, so every
     install and deploy runs it after ``flask db upgrade``."""
-    from academy.seeding import SeedError, seed_taxonomy
+    from academy.seeding import seed_taxonomy
 
-    try:
-        report = seed_taxonomy(seed_dir or Path(current_app.config["SEED_DIR"]))
-    except SeedError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from error
-    db.session.commit()
-    if report.total == 0:
-        click.echo("The taxonomy is already installed.")
-    else:
-        added = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in report.added.items())
-        click.echo(f"Installed {added}.")
+    _load(seed_taxonomy, seed_dir, "Installed", "The taxonomy is already installed.")
 
 
 @click.group("curation")

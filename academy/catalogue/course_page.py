@@ -40,6 +40,7 @@ from sqlalchemy import Integer, String, bindparam, func, literal, select, union_
 
 from academy.catalogue.models import (
     Cohort,
+    CohortFacts,
     CohortSession,
     Course,
     Programme,
@@ -150,7 +151,7 @@ class SessionTimes:
 
 
 @dataclass(frozen=True)
-class PublicCohort:
+class PublicCohort(CohortFacts):
     """A cohort as read for this request, with ``Cohort``'s attribute names."""
 
     id: int
@@ -162,26 +163,6 @@ class PublicCohort:
     location: str | None
     status: str
     sessions: tuple[SessionTimes, ...]
-
-    @property
-    def places_left(self) -> int:
-        return self.capacity - self.seats_taken
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self.status == "cancelled"
-
-    @property
-    def is_full(self) -> bool:
-        return self.seats_taken >= self.capacity
-
-    @property
-    def starts_at(self) -> datetime | None:
-        return self.sessions[0].starts_at if self.sessions else None
-
-    @property
-    def ends_at(self) -> datetime | None:
-        return max((s.ends_at for s in self.sessions), default=None)
 
 
 @dataclass

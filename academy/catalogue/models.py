@@ -220,7 +220,33 @@ class ProgrammeModule(db.Model):
     course: Mapped[Course] = relationship(back_populates="programme_modules")
 
 
-class Cohort(db.Model):
+class CohortFacts:
+    """What a cohort's places and dates say, for the model and for plain rows alike (the public
+    course page reads cohorts as plain rows): needs ``capacity``, ``seats_taken``, ``status``
+    and ``sessions`` in time order."""
+
+    @property
+    def places_left(self) -> int:
+        return self.capacity - self.seats_taken
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def is_full(self) -> bool:
+        return self.seats_taken >= self.capacity
+
+    @property
+    def starts_at(self) -> datetime | None:
+        return self.sessions[0].starts_at if self.sessions else None
+
+    @property
+    def ends_at(self) -> datetime | None:
+        return max((s.ends_at for s in self.sessions), default=None)
+
+
+class Cohort(CohortFacts, db.Model):
     """One run of a course: a set of dated sessions attended together, with limited places.
 
     ``seats_taken`` is the only stored count; places left is always ``capacity - seats_taken``.
@@ -253,26 +279,6 @@ class Cohort(db.Model):
         cascade="all, delete-orphan",
         order_by=lambda: CohortSession.starts_at,
     )
-
-    @property
-    def places_left(self) -> int:
-        return self.capacity - self.seats_taken
-
-    @property
-    def is_cancelled(self) -> bool:
-        return self.status == "cancelled"
-
-    @property
-    def is_full(self) -> bool:
-        return self.seats_taken >= self.capacity
-
-    @property
-    def starts_at(self) -> datetime | None:
-        return self.sessions[0].starts_at if self.sessions else None
-
-    @property
-    def ends_at(self) -> datetime | None:
-        return max((s.ends_at for s in self.sessions), default=None)
 
     def __repr__(self) -> str:
         return f"<Cohort {self.id} of course {self.course_id}>"

@@ -15,34 +15,13 @@ from typing import Any
 from sqlalchemy import select
 
 from academy.catalogue.models import Course
+from academy.catalogue.states import REVIEWED_FIELDS, UNREVIEWED_FIELDS
 from academy.extensions import db
 from academy.taxonomy.models import DeliveryMode, Principle, Profession, Region, Sector, Step
 
-#: the fields the editor sets, in the order the review diff shows them
-EDITABLE = (
-    "reference",
-    "title",
-    "summary",
-    "description",
-    "who_its_for",
-    "entry_requirements",
-    "where_next",
-    "step",
-    "delivery_mode",
-    "region",
-    "sectors",
-    "professions",
-    "principles",
-    "prerequisites",
-    "duration_hours",
-    "cpd_hours",
-    "credits",
-    "credit_level",
-    "cost_type",
-    "fee_pence",
-    "lived_experience_codelivery",
-    "external_url",
-)
+#: the fields the editor sets, in the order the review diff shows them (which of them wait
+#: for review is ``states``' business)
+EDITABLE = (*UNREVIEWED_FIELDS, *REVIEWED_FIELDS)
 _TERMS = ("step", "delivery_mode", "region")
 _LISTS = ("sectors", "professions", "principles", "prerequisites")
 _TERM_MODELS = {

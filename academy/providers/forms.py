@@ -291,6 +291,15 @@ class SessionTimesMixin:
             moments.append(schedule.to_utc(day, typed).utc)
         return moments[0], moments[1]
 
+    def show_times(self, starts_at, ends_at) -> None:
+        """Fill the fields with a stored session's day and times, on the UK clock."""
+        start, end = schedule.to_local(starts_at), schedule.to_local(ends_at)
+        self.date.data, self.start_time.data, self.end_time.data = (
+            start.date(),
+            start.time(),
+            end.time(),
+        )
+
     def ambiguous_note(self) -> str | None:
         """The clocks-back rule, when it decided one of the typed times; else None."""
         day = self.date.data

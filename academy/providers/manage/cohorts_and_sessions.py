@@ -76,14 +76,25 @@ def new_cohort(slug: str, course_id: int):
                 "success",
             )
             return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort.id), 303)
+    return _form_page(
+        form,
+        provider,
+        f"Add a cohort of {course.title}",
+        "Add cohort",
+        intro="Give the first session now; you can add more sessions next. Times are UK time.",
+    )
+
+
+def _form_page(form, provider, heading: str, submit: str, intro: str | None = None):
+    """A cohort or session form, with its error summary; 422 when it was refused."""
     return render_template(
         "providers/form.html",
         form=form,
         provider=provider,
         problem=first_error(form),
-        heading=f"Add a cohort of {course.title}",
-        submit="Add cohort",
-        intro="Give the first session now; you can add more sessions next. Times are UK time.",
+        heading=heading,
+        submit=submit,
+        intro=intro,
     ), form_status(form, form.form_errors)
 
 
@@ -139,14 +150,7 @@ def edit_cohort(slug: str, cohort_id: int):
             )
             flash("The cohort is saved." + extra, "success")
             return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
-    return render_template(
-        "providers/form.html",
-        form=form,
-        provider=provider,
-        problem=first_error(form),
-        heading=f"Change the cohort of {cohort.course.title}",
-        submit="Save cohort",
-    ), form_status(form, form.form_errors)
+    return _form_page(form, provider, f"Change the cohort of {cohort.course.title}", "Save cohort")
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/sessions")
@@ -172,37 +176,24 @@ def move_session(slug: str, cohort_id: int, session_id: int):
     session = session_of(cohort, session_id)
     form = SessionForm()
     if request.method == "GET":
-        start, end = schedule.to_local(session.starts_at), schedule.to_local(session.ends_at)
-        form.date.data, form.start_time.data, form.end_time.data = (
-            start.date(),
-            start.time(),
-            end.time(),
-        )
+        form.show_times(session.starts_at, session.ends_at)
     if form.validate_on_submit():
         with attempt(form):
             starts_at, ends_at = form.session_times((session.starts_at, session.ends_at))
             told = cohort_services.move_session(
                 current_user, cohort, session_id, starts_at, ends_at
             )
-            flash(
-                _saved(
-                    f"The session is moved. We have emailed {plural(len(told), 'learner')} and"
-                    " their calendars will update.",
-                    form,
-                ),
-                "success",
-            )
+            moved = f"The session is moved. We have emailed {plural(len(told), 'learner')}"
+            flash(_saved(moved + " and their calendars will update.", form), "success")
             return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
-    return render_template(
-        "providers/form.html",
-        form=form,
-        provider=provider,
-        problem=first_error(form),
-        heading="Change the session's date and times",
+    return _form_page(
+        form,
+        provider,
+        "Change the session's date and times",
+        "Save and tell learners",
         intro="Everyone with a place or on the waitlist is emailed, and their calendar updates."
         " Times are UK time.",
-        submit="Save and tell learners",
-    ), form_status(form, form.form_errors)
+    )
 
 
 @bp.route(
@@ -215,20 +206,15 @@ def remove_session(slug: str, cohort_id: int, session_id: int):
     session = session_of(cohort, session_id)
     when = f"{format_date(session.starts_at)}, {format_time(session.starts_at)}"
     form = ConfirmForm()
-    problem = None
+    # on the page before anyone presses the button: why it would be refused, if it would
+    problem = cohort_services.session_removal_problem(cohort, session)
     if form.validate_on_submit():
         with attempt(form) as outcome:
             told = cohort_services.remove_session(current_user, cohort, session_id)
-            flash(
-                f"The session on {when} is removed. We have emailed"
-                f" {plural(len(told), 'learner')} and their calendars will update.",
-                "success",
-            )
+            emailed = f"We have emailed {plural(len(told), 'learner')}"
+            flash(f"The session on {when} is removed. {emailed}; calendars will update.", "success")
             return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
         problem = outcome.error
-    elif request.method == "GET":
-        # say why before anyone presses the button, rather than after
-        problem = cohort_services.session_removal_problem(cohort, session)
     return render_template(
         "providers/confirm.html",
         form=form,

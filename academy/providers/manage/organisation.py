@@ -218,18 +218,13 @@ def accept_invitation(token: str):
     try:
         invitation = services.find_invitation(token)
     except services.InvalidInvitation as error:
-        return render_template(
-            "accounts/message.html", heading="This link does not work", paragraphs=[error.message]
-        ), 400
+        return _link_refused("This link does not work", error.message)
     if current_user.email.lower() != invitation.email:
-        message = (
+        return _link_refused(
+            "This invitation is for someone else",
             f"This invitation was sent to {invitation.email}. Log in with that address to "
-            "accept it, or ask the organisation to invite the address you use here."
+            "accept it, or ask the organisation to invite the address you use here.",
         )
-        return render_template(
-            "accounts/message.html", heading="This invitation is for someone else",
-            paragraphs=[message],
-        ), 400  # fmt: skip
     form = ConfirmForm()
     if form.validate_on_submit():
         provider = services.accept_invitation(current_user, token)
@@ -244,3 +239,8 @@ def accept_invitation(token: str):
         submit="Join the organisation",
         back=url_for("main.home"),
     )
+
+
+def _link_refused(heading: str, message: str):
+    """An invitation link that cannot be used here: a plain page saying why (400)."""
+    return render_template("accounts/message.html", heading=heading, paragraphs=[message]), 400
