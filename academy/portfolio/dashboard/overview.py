@@ -23,12 +23,26 @@ def dashboard():
     recommended one step above the highest reached. A fixed number of queries."""
     entries = entries_for(current_user, include_withdrawn=False)
     steps = queries.steps()
-    principle_terms = queries.principles()
     reached = queries.highest_step_reached(current_user)
     target = 0 if reached is None else reached + 1
     target_step = next((s for s in steps if s.number == target), None)
     recommended = queries.recommendations(current_user, target, utcnow()) if target_step else []
+    reached_step = next((s for s in steps if s.number == reached), None)
+    return render_template(
+        "portfolio/dashboard/dashboard.html",
+        entries=entries,
+        steps=steps,
+        reached_step=reached_step,
+        target_step=target_step,
+        recommended=recommended,
+        entries_url=entries_url(),
+        **_figures(entries, steps, reached_step),
+    )
 
+
+def _figures(entries, steps, reached_step) -> dict:
+    """The dashboard's numbers and its three charts (each None when there is nothing to draw)."""
+    principle_terms = queries.principles()
     years = regulators.hours_by_year(entries)
     coverage = [
         c
@@ -40,31 +54,18 @@ def dashboard():
         if c.entries or not term.is_retired
     ]
     covered = sum(1 for c in coverage if c.entries)
-    total_hours = sum(y.total for y in years)
-    reached_step = next((s for s in steps if s.number == reached), None)
-
     charted = years[-CHART_YEARS:]  # the table under the chart shows every year
-    hours_chart = charts.hours_per_year(charted) if charted else None
-    principles_chart = charts.principles_covered(coverage, covered) if coverage else None
-    escalator_chart = (
-        charts.escalator_position([(s.number, s.name) for s in steps], reached_step)
-        if steps
-        else None
-    )
-    return render_template(
-        "portfolio/dashboard/dashboard.html",
-        entries=entries,
-        years=years,
-        charted_years=len(charted),
-        total_hours=total_hours,
-        coverage=coverage,
-        covered=covered,
-        steps=steps,
-        reached_step=reached_step,
-        target_step=target_step,
-        recommended=recommended,
-        hours_chart=hours_chart,
-        principles_chart=principles_chart,
-        escalator_chart=escalator_chart,
-        entries_url=entries_url(),
-    )
+    return {
+        "years": years,
+        "charted_years": len(charted),
+        "total_hours": sum(y.total for y in years),
+        "coverage": coverage,
+        "covered": covered,
+        "hours_chart": charts.hours_per_year(charted) if charted else None,
+        "principles_chart": charts.principles_covered(coverage, covered) if coverage else None,
+        "escalator_chart": (
+            charts.escalator_position([(s.number, s.name) for s in steps], reached_step)
+            if steps
+            else None
+        ),
+    }

@@ -47,22 +47,32 @@ def regulator(view: str | None):
         "entries_url": entries_url(),
         "has_entries": bool(entries),
     }
+    context.update(_view_figures(view, entries, now))
+    return render_template(f"portfolio/dashboard/regulator_{view}.html", **context)
+
+
+def _view_figures(view: str, entries, now) -> dict:
+    """What one regulator's view adds: its summary of the entries and the rules it counts by."""
     if view == "nmc":
-        context["nmc"] = regulators.nmc_summary(entries, current_user.revalidation_on, now)
-        context["nmc_rules"] = {
-            "hours": regulators.NMC_HOURS,
-            "participatory": regulators.NMC_PARTICIPATORY_HOURS,
-            "accounts": regulators.NMC_REFLECTIVE_ACCOUNTS,
+        return {
+            "nmc": regulators.nmc_summary(entries, current_user.revalidation_on, now),
+            "nmc_rules": {
+                "hours": regulators.NMC_HOURS,
+                "participatory": regulators.NMC_PARTICIPATORY_HOURS,
+                "accounts": regulators.NMC_REFLECTIVE_ACCOUNTS,
+            },
         }
-    elif view == "hcpc":
-        context["record"] = regulators.hcpc_record(entries, now)
-        context["profile"] = regulators.hcpc_profile(entries)
-    elif view == "swe":
-        context["years"] = regulators.swe_years(entries, now)
-    else:
-        context["years"] = regulators.rcpsych_years(entries, now)
-        context["rcpsych_rules"] = {
+    if view == "hcpc":
+        return {
+            "record": regulators.hcpc_record(entries, now),
+            "profile": regulators.hcpc_profile(entries),
+        }
+    if view == "swe":
+        return {"years": regulators.swe_years(entries, now)}
+    return {
+        "years": regulators.rcpsych_years(entries, now),
+        "rcpsych_rules": {
             "hours": regulators.RCPSYCH_HOURS,
             "clinical": regulators.RCPSYCH_CLINICAL_HOURS,
-        }
-    return render_template(f"portfolio/dashboard/regulator_{view}.html", **context)
+        },
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from academy.formatting import plural
 from academy.portfolio.common import get_own_entry
 from academy.portfolio.entries import services as entry_service
 from academy.portfolio.entries.common import ID, bp, confirm_page, entry_page, principles
@@ -110,12 +111,10 @@ def delete_entry(entry_id: int):
         entry_service.delete_entry(current_user, entry)
         flash(f"“{title}” is deleted.", "success")
         return redirect(url_for("portfolio.entries"), 303)
-    files = len(entry.evidence)
+    files = f" and its {plural(len(entry.evidence), 'evidence file')}" if entry.evidence else ""
     return confirm_page(
         heading=f"Delete “{entry.title}”?",
-        body="The entry"
-        + (f" and its {files} evidence file{'' if files == 1 else 's'}" if files else "")
-        + " will be deleted for good. This cannot be undone.",
+        body=f"The entry{files} will be deleted for good. This cannot be undone.",
         submit="Yes, delete the entry",
         back=back,
         form=form,

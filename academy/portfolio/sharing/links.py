@@ -3,7 +3,7 @@ revoking one. A new link's full address is shown once, right after it is made.""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, session, url_for
+from flask import abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
 from academy.enrolment.forms import EmptyForm
@@ -41,15 +41,10 @@ def links():
         entries=entries,
         rows=sharing.links_for(current_user),
         new_link=new_link,
-        add_entry_url=(
-            url_for("portfolio.entries")
-            if "portfolio.entries" in current_app.view_functions
-            else None
-        ),
+        add_entry_url=url_for("portfolio.entries"),
     )
-    status = 422 if (form.errors or form.form_errors) else 200
     # the page may hold a link's full address: keep it out of every cache
-    return page, status, {"Cache-Control": "private, no-store"}
+    return page, 422 if form.errors else 200, {"Cache-Control": "private, no-store"}
 
 
 def _own_link_or_404(link_id: int):
