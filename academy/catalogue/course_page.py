@@ -340,12 +340,22 @@ def _related():
       Python), number the module's position, modules the programme's count of modules.
     """
 
-    def none_text():  # a new expression each time: a select keeps only one of a repeated one
-        return literal(None, String)
+    parts = [*_term_parts(), *_prerequisite_parts(), _programme_part()]
+    related = union_all(*parts).subquery()
+    columns = list(related.c)
+    return select(*columns).order_by(columns[0], columns[1])
 
-    def none_int():
-        return literal(None, Integer)
 
+def _none_text():  # a new expression each time: a select keeps only one of a repeated one
+    return literal(None, String)
+
+
+def _none_int():
+    return literal(None, Integer)
+
+
+def _term_parts() -> list:
+    """The course's sectors, professions and principles, ranked in display order."""
     parts = []
     for kind, model, link, column in (
         ("sector", Sector, course_sectors, "sector_id"),
@@ -355,45 +365,53 @@ def _related():
         rank = func.row_number().over(order_by=(model.position, model.id))
         parts.append(
             select(
-                literal(kind), rank, model.id, model.slug, model.name, none_int(), none_text(),
-                none_text(), none_int(), none_text(), none_text(), none_int(),
+                literal(kind), rank, model.id, model.slug, model.name, _none_int(), _none_text(),
+                _none_text(), _none_int(), _none_text(), _none_text(), _none_int(),
             )
             .join(link, getattr(link.c, column) == model.id)
             .where(link.c.course_id == bindparam("course_id"))
         )  # fmt: skip
+    return parts
+
+
+def _prerequisite_parts() -> list:
+    """The public courses it requires (``before``) and those requiring it (``after``)."""
+    parts = []
     link = course_prerequisites.c
     for kind, this, other in (("before", link.course_id, link.required_course_id),
                               ("after", link.required_course_id, link.course_id)):  # fmt: skip
         rank = func.row_number().over(order_by=(Course.title, Course.id))
         parts.append(
             select(
-                literal(kind), rank, Course.id, Course.slug, Course.title, none_int(), Step.slug,
-                Step.name, Step.number, Provider.slug, Provider.name, none_int(),
+                literal(kind), rank, Course.id, Course.slug, Course.title, _none_int(), Step.slug,
+                Step.name, Step.number, Provider.slug, Provider.name, _none_int(),
             )
             .join(course_prerequisites, other == Course.id)
             .join(Step, Step.id == Course.step_id)
             .join(Provider, Provider.id == Course.provider_id)
             .where(this == bindparam("course_id"), is_public())
         )  # fmt: skip
+    return parts
+
+
+def _programme_part():
+    """Its programmes, with the module's position and the programme's count of modules."""
     modules = (
         select(ProgrammeModule.programme_id, func.count().label("modules"))
         .group_by(ProgrammeModule.programme_id)
         .subquery()
     )
     rank = func.row_number().over(order_by=(Programme.name, Programme.id))
-    parts.append(
+    return (
         select(
             literal("programme"), rank, Programme.id, Programme.slug, Programme.name,
-            ProgrammeModule.position, none_text(), none_text(), none_int(), none_text(),
-            none_text(), modules.c.modules,
+            ProgrammeModule.position, _none_text(), _none_text(), _none_int(), _none_text(),
+            _none_text(), modules.c.modules,
         )
         .join(Programme, Programme.id == ProgrammeModule.programme_id)
         .join(modules, modules.c.programme_id == Programme.id)
         .where(ProgrammeModule.course_id == bindparam("course_id"))
     )  # fmt: skip
-    related = union_all(*parts).subquery()
-    columns = list(related.c)
-    return select(*columns).order_by(columns[0], columns[1])
 
 
 def read_live(course_id: int) -> tuple[datetime | None, tuple[tuple, ...]] | None:
