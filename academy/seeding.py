@@ -190,8 +190,15 @@ def seed_catalogue(seed_dir: Path, today: date | None = None) -> SeedReport:
     seed_dir = Path(seed_dir)
     day_zero = today or datetime.now(UK).date()
     report = seed_taxonomy(seed_dir)
-    terms = _Terms()
+    providers = _seed_providers(seed_dir, report)
+    courses = _seed_courses(seed_dir, providers, day_zero, report)
+    _seed_programmes(seed_dir, providers, courses, report)
+    db.session.flush()
+    return report
 
+
+def _seed_providers(seed_dir: Path, report: SeedReport) -> dict[str, Provider]:
+    """Every provider by slug, adding the seed file's missing ones (verified)."""
     providers = {p.slug: p for p in db.session.scalars(select(Provider))}
     for entry in _read(seed_dir / "providers.yaml"):
         if entry["slug"] not in providers:
@@ -199,7 +206,15 @@ def seed_catalogue(seed_dir: Path, today: date | None = None) -> SeedReport:
             db.session.add(providers[entry["slug"]])
             report.count("providers")
     db.session.flush()
+    return providers
 
+
+def _seed_courses(
+    seed_dir: Path, providers: dict[str, Provider], day_zero: date, report: SeedReport
+) -> dict[tuple[str, str], Course]:
+    """Every course by (provider slug, reference), adding the missing ones with their cohorts,
+    then their prerequisites. :raise SeedError: an unknown provider or prerequisite."""
+    terms = _Terms()
     courses = {
         (course.provider.slug, course.reference): course
         for course in db.session.scalars(select(Course))
@@ -224,7 +239,6 @@ def seed_catalogue(seed_dir: Path, today: date | None = None) -> SeedReport:
             new_entries.append((course, entry))
             report.count("courses")
             report.count("cohorts", len(course.cohorts))
-
     for course, entry in new_entries:
         for ref in entry.get("requires") or []:
             required = courses.get(tuple(ref.split("/", 1)))
@@ -232,7 +246,12 @@ def seed_catalogue(seed_dir: Path, today: date | None = None) -> SeedReport:
                 raise SeedError(f"{course.reference}: prerequisite {ref!r} does not exist")
             course.prerequisites.append(required)
     db.session.flush()
+    return courses
 
+
+def _seed_programmes(seed_dir, providers, courses, report: SeedReport) -> None:
+    """Add the missing programmes, each an ordered list of courses. :raise SeedError: a module
+    that is not a course."""
     programmes = set(db.session.scalars(select(Programme.slug)))
     for entry in _read(seed_dir / "programmes.yaml"):
         if entry["slug"] in programmes:
@@ -250,5 +269,3 @@ def seed_catalogue(seed_dir: Path, today: date | None = None) -> SeedReport:
             programme.modules.append(ProgrammeModule(course=course, position=position))
         db.session.add(programme)
         report.count("programmes")
-    db.session.flush()
-    return report
