@@ -366,6 +366,34 @@ def check_course_csv(data: bytes, provider: Provider) -> CourseImport:
     plan.readable = True
 
     bad_rows: set[int] = set()
+    checked = _check_records(records, columns, lookups, report, bad_rows)
+    if report.rows == 0:
+        report.problems.append(
+            Problem(None, None, "The file has a header row but no courses below it.")
+        )
+    for row in checked:
+        if row.row in bad_rows:
+            continue
+        lookups.compare(row)
+        problem = _settle(row)
+        if problem is not None:
+            report.problems.append(Problem(row.row, "status", problem))
+            bad_rows.add(row.row)
+    plan.rows = [row for row in checked if row.row not in bad_rows]
+    report.skipped_rows = sorted(bad_rows)
+    for row in plan.rows:
+        if row.outcome != "skipped":
+            setattr(report, row.outcome, getattr(report, row.outcome) + 1)
+        report.outcomes.append(_outcome_of(row))
+    return plan
+
+
+def _check_records(
+    records, columns, lookups: _Lookups, report: ImportReport, bad_rows: set[int]
+) -> list[CourseRow]:
+    """Check each record on its own and against the rows before it (an exact repeat is
+    imported once; a reused reference refuses both rows). Problems go to ``report`` and their
+    rows to ``bad_rows``; returns the rows that passed."""
     seen_cells: dict[tuple[str, ...], int] = {}
     seen_references: dict[str, int] = {}
     checked: list[CourseRow] = []
@@ -411,26 +439,7 @@ def check_course_csv(data: bytes, provider: Provider) -> CourseImport:
             bad_rows.add(record.row)
         elif row is not None:
             checked.append(row)
-
-    if report.rows == 0:
-        report.problems.append(
-            Problem(None, None, "The file has a header row but no courses below it.")
-        )
-    for row in checked:
-        if row.row in bad_rows:
-            continue
-        lookups.compare(row)
-        problem = _settle(row)
-        if problem is not None:
-            report.problems.append(Problem(row.row, "status", problem))
-            bad_rows.add(row.row)
-    plan.rows = [row for row in checked if row.row not in bad_rows]
-    report.skipped_rows = sorted(bad_rows)
-    for row in plan.rows:
-        if row.outcome != "skipped":
-            setattr(report, row.outcome, getattr(report, row.outcome) + 1)
-        report.outcomes.append(_outcome_of(row))
-    return plan
+    return checked
 
 
 def _settle(row: CourseRow) -> str | None:
