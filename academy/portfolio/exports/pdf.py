@@ -221,6 +221,15 @@ def render_pdf(user: User, entries: list[LearningRecordEntry], today: date) -> b
     pdf = SummaryPDF(user.name)
     setter = Typesetter(pdf)
     pdf.add_page()
+    _heading(pdf, setter, user, entries, today)
+    if entries:
+        _table(pdf, setter, [_row(pdf, entry) for entry in entries])
+    _reflections(pdf, setter, entries)
+    return bytes(pdf.output())
+
+
+def _heading(pdf, setter, user: User, entries, today: date) -> None:
+    """The title, the learner's name, the span of the record and its totals."""
     family = pdf.family_name
     counted = [e for e in entries if e.counts]
     pdf.set_font(family, "B", 18)
@@ -248,49 +257,51 @@ def render_pdf(user: User, entries: list[LearningRecordEntry], today: date) -> b
     setter.paragraph(totals, 6)
     pdf.ln(3)
 
-    if entries:
-        rows = []
-        for entry in entries:
-            dates = _day(entry.completed_on)
-            if entry.started_on and entry.started_on != entry.completed_on:
-                dates = f"{_day(entry.started_on)} to {dates}"
-            record = "Verified" if entry.verified else "Self-recorded"
-            if not entry.counts:
-                record = "Withdrawn (not counted)"
-            themes = ", ".join(_theme(t) for t in entry.themes or [])
-            cells = [
-                dates,
-                entry.title,
-                entry.provider_name,
-                METHODS.get(entry.method, entry.method),
-                _hours(entry.hours),
-                _hours(entry.participatory_hours),
-                record,
-                themes,
-            ]
-            rows.append([pdf.clean(text) for text in cells])
-        _table(pdf, setter, rows)
 
+def _row(pdf, entry: LearningRecordEntry) -> list[str]:
+    """One entry as the table's cells."""
+    dates = _day(entry.completed_on)
+    if entry.started_on and entry.started_on != entry.completed_on:
+        dates = f"{_day(entry.started_on)} to {dates}"
+    record = "Verified" if entry.verified else "Self-recorded"
+    if not entry.counts:
+        record = "Withdrawn (not counted)"
+    cells = [
+        dates,
+        entry.title,
+        entry.provider_name,
+        METHODS.get(entry.method, entry.method),
+        _hours(entry.hours),
+        _hours(entry.participatory_hours),
+        record,
+        ", ".join(_theme(t) for t in entry.themes or []),
+    ]
+    return [pdf.clean(text) for text in cells]
+
+
+def _reflections(pdf, setter, entries) -> None:
+    """Each reflective entry's reflections, under its title (kept with its first lines)."""
+    family = pdf.family_name
     reflective = [e for e in entries if any(getattr(e, key) for key, _ in REFLECTION_FIELDS)]
-    if reflective:
-        pdf.ln(6)
-        pdf.set_font(family, "B", 14)
-        setter.paragraph("Reflections", 9)
-        for entry in reflective:
-            if pdf.will_page_break(25):  # keep an entry's heading with its first lines
-                pdf.add_page()
-            pdf.set_font(family, "B", 11)
-            setter.paragraph(pdf.clean(f"{entry.title} ({_day(entry.completed_on)})"), 6)
-            for key, label in REFLECTION_FIELDS:
-                text = getattr(entry, key)
-                if not text:
-                    continue
-                if key == "peer_reflection" and (entry.peer_name or entry.peer_role):
-                    who = ", ".join(p for p in (entry.peer_name, entry.peer_role) if p)
-                    label = f"{label} (with {who})"
-                pdf.set_font(family, "B", 9)
-                setter.paragraph(pdf.clean(label), 5)
-                pdf.set_font(family, "", 9)
-                setter.paragraph(pdf.clean(text), 4.6)
-            pdf.ln(3)
-    return bytes(pdf.output())
+    if not reflective:
+        return
+    pdf.ln(6)
+    pdf.set_font(family, "B", 14)
+    setter.paragraph("Reflections", 9)
+    for entry in reflective:
+        if pdf.will_page_break(25):  # keep an entry's heading with its first lines
+            pdf.add_page()
+        pdf.set_font(family, "B", 11)
+        setter.paragraph(pdf.clean(f"{entry.title} ({_day(entry.completed_on)})"), 6)
+        for key, label in REFLECTION_FIELDS:
+            text = getattr(entry, key)
+            if not text:
+                continue
+            if key == "peer_reflection" and (entry.peer_name or entry.peer_role):
+                who = ", ".join(p for p in (entry.peer_name, entry.peer_role) if p)
+                label = f"{label} (with {who})"
+            pdf.set_font(family, "B", 9)
+            setter.paragraph(pdf.clean(label), 5)
+            pdf.set_font(family, "", 9)
+            setter.paragraph(pdf.clean(text), 4.6)
+        pdf.ln(3)
