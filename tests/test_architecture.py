@@ -76,3 +76,33 @@ def test_layers_contract_sees_an_upward_import(tmp_path: Path, module: str, forb
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
     assert forbidden.split()[1] in result.stdout
+
+
+def _long_functions() -> list[str]:
+    """Functions over 60 lines, and views over 30, that carry no ``# Long because:`` comment."""
+    import ast
+
+    found = []
+    for path in sorted((PROJECT_ROOT / "academy").rglob("*.py")):
+        source = path.read_text()
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            length = node.end_lineno - node.lineno + 1 + len(node.decorator_list)
+            is_view = any(
+                isinstance(d, ast.Call)
+                and isinstance(d.func, ast.Attribute)
+                and d.func.attr in ("route", "get", "post")
+                for d in node.decorator_list
+            )
+            body = lines[node.lineno - 1 : node.end_lineno]
+            if (length > 60 or (is_view and length > 30)) and not any(
+                "# Long because:" in line for line in body
+            ):
+                found.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno} {node.name}")
+    return found
+
+
+def test_functions_are_short_or_say_why():
+    assert _long_functions() == [], "split these, or say why in a '# Long because:' comment"

@@ -147,6 +147,8 @@ class CatalogueSnapshot:
         """Read a snapshot from ``session`` in eleven queries (five for the facts, one per facet
         for the terms), whatever the catalogue's size. ``stamp`` must have been read *before*,
         so the facts are never older than the stamp they are kept under."""
+        # Long because: one pass that reads eleven result sets into aligned numpy arrays; split, its
+        # parts would pass the same dozen arrays back and forth (tests/test_browse_snapshot.py).
         terms = {
             facet: tuple(session.scalars(select(model).order_by(_term_order(model))))
             for facet, model in FACET_MODELS.items()
@@ -279,6 +281,8 @@ class CatalogueSnapshot:
         A region matches the courses in it and, unless ``region_only``, every UK-wide and
         online course too; each region's count is the number of courses choosing it would show.
         """
+        # Long because: filter, count, order and every facet share the masks built here; split, each
+        # part would take and return the masks (the hot path of every browse and search).
         next_start = self.next_starts(now)
         now_at = micros(now)
         masks: dict[str, np.ndarray] = {

@@ -190,6 +190,8 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
     fields, words as typed (``EXACT_WEIGHT``) and neighbouring words kept together
     (``PAIR_WEIGHT``). A unit most courses match (``OPTIONAL_SHARE``), a generic word
     (``GENERIC_WORDS``) or a one-letter word no course has is not required when others are."""
+    # Long because: the full, body-only and partial tiers share the score arrays computed here;
+    # split, every tier would take them all (the hot path of every search).
     units = query.units
     if not units or searcher.doc_count() == 0:
         return _Ranked([], [], None, [])
