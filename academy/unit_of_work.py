@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, flash, g, render_template, request
 from flask_wtf import FlaskForm
 
 from academy.extensions import db
@@ -55,7 +55,7 @@ class Outcome:
 
 
 @contextmanager
-def attempt(form: FlaskForm | None = None) -> Iterator[Outcome]:
+def attempt(form: FlaskForm | None = None, *, flash_refusal: bool = False) -> Iterator[Outcome]:
     """Run the block; on :class:`DomainError` roll back, keep the message and carry on.
 
     The message is appended to ``form.form_errors`` (so the error summary shows it and every
@@ -70,6 +70,8 @@ def attempt(form: FlaskForm | None = None) -> Iterator[Outcome]:
         outcome.error = error.message
         if form is not None:
             form.form_errors.append(error.message)
+        if flash_refusal:  # for a button that redirects back: the message rides on the redirect
+            flash(error.message, "error")
 
 
 def keep_work() -> None:

@@ -246,11 +246,9 @@ def providers():
 @curator_required
 def verify(provider_id: int):
     provider = db.session.get(Provider, provider_id) or abort(404)
-    with attempt() as outcome:
+    with attempt(flash_refusal=True):
         services.verify_provider(current_user, provider)
         flash(f"{provider.name} is verified; its courses can now be published.", "success")
-    if outcome.failed:
-        flash(outcome.error, "error")
     return redirect(url_for("curation.providers"), 303)
 
 

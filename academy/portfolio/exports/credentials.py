@@ -29,14 +29,12 @@ def issue_credential(entry_id: int):
     entry = get_own_entry(current_user, entry_id)
     back = url_for("portfolio_exports.exports") + f"#entry-{entry.id}"
     IssueCredentialForm()  # the CSRF token is checked for every POST before the view runs
-    with attempt() as outcome:
+    with attempt(flash_refusal=True):
         openbadges.issue(current_user, entry)
         flash(
             f"Your credential for {entry.title} is ready: download it or share its public page.",
             "success",
         )
-    if outcome.failed:
-        flash(outcome.error, "error")
     return redirect(back, 303)
 
 

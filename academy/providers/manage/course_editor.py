@@ -182,11 +182,9 @@ def _act(slug: str, course_id: int, action, done: str):
     """Run a confirmed one-button action on the course, then show the course page again."""
     provider = staff_organisation(slug)
     course = course_of(provider, course_id)
-    with attempt() as outcome:
+    with attempt(flash_refusal=True):
         action(current_user, course)
         flash(done, "success")
-    if outcome.failed:
-        flash(outcome.error, "error")
     return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
 
 

@@ -141,11 +141,9 @@ def invite(slug: str):
 @login_required
 def cancel_invitation(slug: str, invitation_id: int):
     provider = staff_organisation(slug)
-    with attempt() as outcome:
+    with attempt(flash_refusal=True):
         invitation = services.cancel_invitation(current_user, provider, invitation_id)
         flash(f"The invitation of {invitation.email} is cancelled; its link says so.", "success")
-    if outcome.failed:
-        flash(outcome.error, "error")
     return redirect(url_for("manage.members", slug=slug), 303)
 
 
@@ -153,7 +151,7 @@ def cancel_invitation(slug: str, invitation_id: int):
 @login_required
 def resend_invitation(slug: str, invitation_id: int):
     provider = staff_organisation(slug)
-    with attempt() as outcome:
+    with attempt(flash_refusal=True):
         invitation, _ = services.resend_invitation(
             current_user, provider, invitation_id, accept_url=_accept_url
         )
@@ -162,8 +160,6 @@ def resend_invitation(slug: str, invitation_id: int):
             " longer works.",
             "success",
         )
-    if outcome.failed:
-        flash(outcome.error, "error")
     return redirect(url_for("manage.members", slug=slug), 303)
 
 
@@ -172,11 +168,9 @@ def resend_invitation(slug: str, invitation_id: int):
 def toggle_admin(slug: str, user_id: int):
     provider = staff_organisation(slug, admin=True)
     make = request.form.get("make_admin") == "1"
-    with attempt() as outcome:
+    with attempt(flash_refusal=True):
         services.set_admin(current_user, provider, user_id, make)
         flash("Saved.", "success")
-    if outcome.failed:
-        flash(outcome.error, "error")
     return redirect(url_for("manage.members", slug=slug), 303)
 
 

@@ -32,7 +32,7 @@ def decide(slug: str, cohort_id: int, enrolment_id: int):
     if not form.validate_on_submit():
         flash("Choose accept or decline.", "error")
         return _back(slug, cohort_id)
-    with attempt(form) as outcome:
+    with attempt(form, flash_refusal=True):
         enrolment = cohort_services.decide_request(
             current_user,
             cohort,
@@ -44,8 +44,6 @@ def decide(slug: str, cohort_id: int, enrolment_id: int):
             f"Decided: {enrolment.user.name}: {states.label(enrolment.status).lower()}.",
             "success",
         )
-    if outcome.failed:
-        flash(outcome.error, "error")
     return _back(slug, cohort_id)
 
 
@@ -89,7 +87,7 @@ def undo_mark(slug: str, cohort_id: int, enrolment_id: int):
     if not form.validate_on_submit():
         flash("The form has expired. Reload the page and try again.", "error")
         return _back(slug, cohort_id)
-    with attempt(form) as outcome:
+    with attempt(form, flash_refusal=True):
         enrolment = cohort_services.undo_mark(
             current_user, cohort, enrolment_id, form.note.data or ""
         )
@@ -98,8 +96,6 @@ def undo_mark(slug: str, cohort_id: int, enrolment_id: int):
             " and credential are withdrawn, and we have emailed them.",
             "success",
         )
-    if outcome.failed:
-        flash(outcome.error, "error")
     return _back(slug, cohort_id)
 
 
