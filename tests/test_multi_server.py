@@ -8,6 +8,7 @@ only prepares rows and checks the database afterwards; every change goes through
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from sqlalchemy import select
 
 from academy import PROJECT_ROOT, create_app
 from academy.catalogue.models import Cohort, Course
+from academy.curation import services as curation_services
 from academy.db_types import utcnow
 from academy.enrolment import services
 from academy.enrolment.models import Enrolment
@@ -284,6 +286,7 @@ def test_killing_a_worker_and_the_follower_loses_nothing_acknowledged(
     a, b = servers
     provider = make_provider(verified_at=utcnow())
     staff, staff_token = logged_in_session(app, make_user(staff_of=provider, admin=True))
+    curator = make_user(curator=True)
     sample = make_course(provider=provider)
     required = {  # the editor's required choices, as the form sends them
         "step": str(sample.step_id),
@@ -378,10 +381,16 @@ def test_killing_a_worker_and_the_follower_loses_nothing_acknowledged(
     assert len(acknowledged_enrolments) >= len(learners) // 3
     assert set(acknowledged_enrolments) <= enrolled
     assert db.session.get(Cohort, cohort.id).seats_taken == len(enrolled)
-    titles = dict(db.session.execute(select(Course.id, Course.title)).all())
+    # an edit of a published course waits for review: each acknowledged one is kept pending
+    pending = dict(db.session.execute(select(Course.id, Course.pending_edit)).all())
     assert acknowledged_titles and all(
-        titles[course_id] == title for course_id, title in acknowledged_titles.items()
+        json.loads(pending[course_id] or "{}").get("title") == title
+        for course_id, title in acknowledged_titles.items()
     )
+    curation_services.bulk_decide(curator, "approve", list(acknowledged_titles))
+    db.session.commit()
+    titles = dict(db.session.execute(select(Course.id, Course.title)).all())
+    assert all(titles[course_id] == title for course_id, title in acknowledged_titles.items())
 
     # A's gunicorn replaced its worker; its restarted follower brings A's index up to date.
     assert killed and killed[0] not in a.worker_pids()
