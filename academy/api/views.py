@@ -70,7 +70,7 @@ def courses():
             "facets": _facets(result),
             "suggestion": match.suggestion if match else None,
             "corrected_from": match.corrected_from if match else None,
-            "search": _search_summary(result) if match else None,
+            "search": _search_summary(result),
             "notices": result.notices,
         }
     )
@@ -103,11 +103,13 @@ def _facets(result: browsing.BrowseResult) -> dict[str, list[dict[str, Any]]]:
     return facets
 
 
-def _search_summary(result: browsing.BrowseResult) -> dict[str, Any]:
+def _search_summary(result: browsing.BrowseResult) -> dict[str, Any] | None:
     """What the words matched: how many courses match every word, what was left out or not
-    required, and when nothing fits, the closest escalator step and a shorter query."""
+    required, and when nothing fits, the closest escalator step and a shorter query. None
+    when no words were searched."""
     match = result.match
-    assert match is not None
+    if match is None:
+        return None
     step = result.closest_step
     return {
         "nothing_fits": match.nothing_fits,

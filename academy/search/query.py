@@ -162,7 +162,8 @@ def _join_alternatives(wanted: list[Unit | str]) -> list[Unit]:
         if item == "OR":
             join = bool(units)
             continue
-        assert isinstance(item, Unit)
+        if not isinstance(item, Unit):  # only units and "OR" are ever in ``wanted``
+            continue
         if join:
             left = units.pop()
             alternatives = tuple(dict.fromkeys(left.alternatives + item.alternatives))
