@@ -153,3 +153,27 @@ def test_a_cache_hit_runs_a_fixed_number_of_queries(client, indexed, make_course
     with count_queries() as fifty:
         assert len(titles(client.get("/courses?q=relational&per_page=50"))) == 50
     assert ten.count == fifty.count
+
+
+def test_a_searcher_opened_while_a_writer_commits_tries_again(app, monkeypatch, tmp_path):
+    """A commit that removes the table of contents being opened is retried, not a 500."""
+    from whoosh import index as whoosh_index
+
+    from academy.search import store as store_module
+
+    real_open = whoosh_index.open_dir
+    calls = []
+
+    def racing_open(path, *args, **kwargs):
+        calls.append(path)
+        if len(calls) == 1:
+            raise FileNotFoundError(2, "No such file or directory", f"{path}/_MAIN_13.toc")
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(whoosh_index, "open_dir", racing_open)
+    with app.app_context():
+        store = store_module.IndexStore(tmp_path / "index")
+        store.ensure()
+        searcher = store.searcher()
+    assert searcher is not None and len(calls) == 2
+    searcher.close()

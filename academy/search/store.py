@@ -156,7 +156,7 @@ class IndexStore:
             # old one is no longer in use. (Whoosh's refresh() is avoided: it fails when the
             # previous reader was of an empty index.)
             cached[1].close()
-        searcher = whoosh_index.open_dir(str(generation)).searcher()
+        searcher = _open_searcher(generation)
         self._local.cached = (generation, searcher)
         return searcher
 
@@ -200,3 +200,19 @@ class IndexStore:
     def rebuild_lock(self, wait: bool = True):
         """Held while a rebuild (or the first creation) runs; yields whether it was acquired."""
         return self._rebuild_lock(wait)
+
+
+def _open_searcher(generation: Path, tries: int = 5) -> Searcher:
+    """A searcher on the newest commit of ``generation``.
+
+    A writer that commits between Whoosh reading the list of table-of-contents files and
+    opening the newest one removes the older files, and the open fails with
+    ``FileNotFoundError``; the next try reads the new table of contents.
+    """
+    for remaining in range(tries - 1, -1, -1):
+        try:
+            return whoosh_index.open_dir(str(generation)).searcher()
+        except FileNotFoundError:
+            if remaining == 0:
+                raise
+    raise ValueError("tries must be at least 1")
