@@ -81,8 +81,7 @@ def site_environment(work: Path, selftest: bool) -> dict[str, str]:
         ACADEMY_LOGIN_FAILURES_PER_ACCOUNT="1000000",
         ACADEMY_LOGIN_FAILURES_PER_ADDRESS="1000000",
         # likewise the request rate limits (tested on their own in tests/test_rate_limits.py):
-        # two 429s look alike, so a rate-limited form reads to wapiti as one whose CSRF token is
-        # not checked
+        # a scanner's answers should come from the code, not from a 429
         ACADEMY_RATE_LIMITS_ENABLED="0",
         PYTHONPATH=str(ROOT),
     )

@@ -28,7 +28,13 @@ SQLMAP_TEST_SKIP = r"HAVING boolean|\(JSON\)|subquery|DUAL"
 #: path traversal and header (CRLF) injection. SQL injection is sqlmap's job. Two runs share one
 #: crawl: cross-site scripting first, with more time (it has the most to do, and the stored-XSS
 #: module needs the reflected one's injections in the same run); then the rest.
-WAPITI_PHASES = (("xss", "permanentxss"), ("redirect", "csrf", "file", "crlf"))
+# wapiti's csrf module is left out: it compares a form sent with the token the crawler saw
+# against one sent with a wrong token, and once the crawl's session has been given a new token
+# (any log-in or log-out along the way) both answers are the same 400 page, which it reports as
+# an unchecked token (seen on /login and /register in turn). The CSRF check on every form is
+# held by the test suite instead (tests/test_kept_forms.py sends stale and missing tokens to
+# every form).
+WAPITI_PHASES = (("xss", "permanentxss"), ("redirect", "file", "crlf"))
 
 
 @dataclass(frozen=True)
