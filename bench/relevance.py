@@ -221,6 +221,7 @@ class Install:
                 writer.writerows(rows)
             self._invoke(runner, ["courses", "import", str(path), "--provider", catalogue,
                                   "--create-provider", catalogue])  # fmt: skip
+            self._approve_all(catalogue)
         self._invoke(runner, ["search", "sync"])
         with self.app.app_context():
             from sqlalchemy import text
@@ -232,6 +233,22 @@ class Install:
         self.rows = {row.id: row for row in found}
         self.key_of = {row.id: self.keys.get(row.reference, row.reference) for row in found}
         self.client = self.app.test_client()
+
+    def _approve_all(self, catalogue: str) -> None:
+        """An import waits for review: a curator verifies the organisation and approves every
+        imported course in one bulk decision, as the review queue does."""
+        from academy.accounts.services import create_user
+        from academy.curation import services as curation
+        from academy.extensions import db
+        from academy.providers.models import Provider
+
+        with self.app.app_context():
+            curator = create_user("Relevance Curator", f"curator@{catalogue}.example",
+                                  "relevance-curator-pw", confirmed=True, curator=True)  # fmt: skip
+            provider = db.session.scalars(db.select(Provider)).one()
+            curation.verify_provider(curator, provider)
+            curation.bulk_decide(curator, "approve", None)
+            db.session.commit()
 
     @staticmethod
     def _invoke(runner, args: list[str]) -> None:
