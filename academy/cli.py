@@ -1,5 +1,6 @@
 """Command-line entry points: ``flask seed``, ``flask taxonomy load``, ``flask curation
-digest`` (and ``flask courses import``, ``flask search``, ``flask mail`` from their packages)."""
+digest`` and ``flask curation approve`` (and ``flask courses import``, ``flask search``,
+``flask mail`` from their packages)."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def taxonomy_load_command(seed_dir: Path | None) -> None:
 
 @click.group("curation")
 def curation_group() -> None:
-    """Curators' scheduled jobs."""
+    """Curators' jobs: the digest of waiting courses, approving a whole import."""
 
 
 @curation_group.command("digest")
@@ -90,6 +91,53 @@ def curation_digest_command() -> None:
     db.session.commit()
     send_pending()
     click.echo(f"Queued the digest for {sent} curator{'s' if sent != 1 else ''}.")
+
+
+@curation_group.command("approve")
+@with_appcontext
+@click.option("--provider", "provider_slug", required=True, help="Slug of the organisation.")
+@click.option("--curator", "curator_email", required=True, help="E-mail of a curator's account.")
+@click.option(
+    "--verify-provider",
+    is_flag=True,
+    help="Verify the organisation first if it is not verified yet (approval needs it).",
+)
+def curation_approve_command(provider_slug: str, curator_email: str, verify_provider: bool) -> None:
+    """Approve every course of one organisation that waits for review, as one bulk decision of
+    the curator named (the same rules, audit entries and mail as the review queue's bulk
+    approval): for an operator publishing a whole imported catalogue."""
+    from academy.accounts.services import find_user
+    from academy.curation import services as curation
+    from academy.mail.outbox import send_pending
+    from academy.providers.models import Provider
+
+    curator = find_user(curator_email)
+    provider = db.session.scalar(db.select(Provider).where(Provider.slug == provider_slug))
+    try:
+        if curator is None:
+            raise curation.CurationError(
+                f"No account has the e-mail {curator_email}: create it with"
+                " flask users create-curator EMAIL."
+            )
+        if provider is None:
+            raise curation.CurationError(f'No organisation has the slug "{provider_slug}".')
+        if verify_provider and not provider.is_verified:
+            curation.verify_provider(curator, provider)
+        result = curation.bulk_decide(
+            curator, "approve", None, curation.QueueFilter(provider_id=provider.id)
+        )
+    except curation.CurationError as error:
+        db.session.rollback()
+        hint = "" if verify_provider else " (or add --verify-provider)"
+        unverified = provider is not None and not provider.is_verified
+        raise click.ClickException(error.message + (hint if unverified else "")) from error
+    db.session.commit()
+    send_pending()
+    skipped = f" ({result.skipped} skipped)" if result.skipped else ""
+    click.echo(
+        f'Approved {result.done} course{"s" if result.done != 1 else ""} of "{provider.name}"'
+        f"{skipped}."
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -3,6 +3,7 @@ act, and never to someone who turned that kind of mail off (/account/mail)."""
 
 from __future__ import annotations
 
+from academy.catalogue.models import Course
 from academy.curation import services as curation
 from academy.db_types import utcnow
 from academy.extensions import db
@@ -101,6 +102,45 @@ def test_the_digest_command_mails_curators_who_want_it(
     assert message["To"] == digest.email
     assert message["Subject"] == "2 courses waiting for review"
     assert "new listings: 2" in message.get_content() and "/curation" in message.get_content()
+
+
+def test_the_approve_command_publishes_an_organisations_waiting_courses_as_one_decision(
+    app, runner, smtp_server, make_provider, make_course, make_user
+):
+    from academy.audit import AuditEntry
+
+    provider = make_provider("Fen", slug="fen")
+    other = make_provider("Marsh", slug="marsh")
+    make_user("curator@academy.example", curator=True)
+    make_user("learner@example.org")
+    for title in ("One", "Two"):
+        make_course(title, provider=provider, status="submitted", review_requested_at=utcnow())
+    theirs = make_course("Three", provider=other, status="submitted", review_requested_at=utcnow())
+
+    def approve(*extra: str):
+        return runner.invoke(args=["curation", "approve", "--provider", "fen", *extra])
+
+    # refusals change nothing and say what to do
+    unknown = approve("--curator", "nobody@academy.example")
+    assert unknown.exit_code != 0 and "create-curator" in unknown.output
+    learner = approve("--curator", "learner@example.org")
+    assert learner.exit_code != 0
+    unverified = approve("--curator", "curator@academy.example")
+    assert unverified.exit_code != 0 and "--verify-provider" in unverified.output
+    assert db.session.scalar(db.select(db.func.count(AuditEntry.id))) == 0
+
+    result = approve("--curator", "curator@academy.example", "--verify-provider")
+    assert result.exit_code == 0, result.output
+    assert 'Approved 2 courses of "Fen".' in result.output
+    db.session.expire_all()
+    courses = db.session.scalars(db.select(Course).where(Course.provider_id == provider.id))
+    assert {course.title: course.status for course in courses} == {
+        "One": "published",
+        "Two": "published",
+    }
+    assert theirs.status == "submitted"  # another organisation's courses are not touched
+    again = approve("--curator", "curator@academy.example")
+    assert again.exit_code != 0 and "no longer waiting" in again.output
 
 
 def test_completion_mail_kinds_are_optional_and_have_templates(app, ctx, make_user):

@@ -78,9 +78,15 @@ def import_command(
             f"Nothing was imported: {path.name} has {problems}. Fix them and import it again{hint}."
         )
     db.session.commit()
+    _echo_report(report, provider, path.name, created)
+
+
+def _echo_report(report: ImportReport, provider, file_name: str, created: bool) -> None:
+    """Say what the import did: each course by outcome, the notices, the bad rows, and how to
+    publish what waits for review."""
     if created:
         click.echo(f'Created the provider "{provider.name}" ({provider.slug}).')
-    click.echo(f'Imported {path.name} for "{provider.name}" ({provider.slug}): {_counts(report)}.')
+    click.echo(f'Imported {file_name} for "{provider.name}" ({provider.slug}): {_counts(report)}.')
     for outcome, title in (
         ("new", "New"),
         ("changed", "Changed"),
@@ -89,6 +95,12 @@ def import_command(
     ):
         _echo_messages(title, report.named(outcome))
     _echo_messages("Notices", report.notices)
+    if report.new or report.changed:
+        click.echo(
+            "What the rows send for review waits for a curator, in the review queue or from"
+            f" the command line: flask curation approve --provider {provider.slug}"
+            " --curator EMAIL"
+        )
     if report.problems:
         rows = ", ".join(str(row) for row in report.skipped_rows)
         click.echo(f"Skipped {_plural(len(report.skipped_rows), 'bad row')}: {rows}.")
