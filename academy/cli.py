@@ -13,15 +13,20 @@ from flask.cli import with_appcontext
 from academy.extensions import db
 
 
+def _seed_dir_option(what: str):
+    """The ``--dir`` option of the seed commands: a folder, the project's seed/ by default."""
+    return click.option(
+        "--dir",
+        "seed_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=f"{what} (default: the project's seed/).",
+    )
+
+
 @click.command("seed")
 @with_appcontext
-@click.option(
-    "--dir",
-    "seed_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder of seed files (default: the project's seed/).",
-)
+@_seed_dir_option("Folder of seed files")
 @click.option("--if-empty", is_flag=True, help="Do nothing when any course exists.")
 def seed_command(seed_dir: Path | None, if_empty: bool) -> None:
     """Load the demonstration catalogue; adds only what is missing, so it is safe to rerun."""
@@ -59,13 +64,7 @@ def taxonomy_group() -> None:
 
 @taxonomy_group.command("load")
 @with_appcontext
-@click.option(
-    "--dir",
-    "seed_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder holding taxonomy.yaml (default: the project's seed/).",
-)
+@_seed_dir_option("Folder holding taxonomy.yaml")
 def taxonomy_load_command(seed_dir: Path | None) -> None:
     """Install the taxonomy (no demonstration data); adds only what is missing, so every
     install and deploy runs it after ``flask db upgrade``."""

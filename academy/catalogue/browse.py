@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -402,21 +402,42 @@ def _from_cache(
     entry: _Cached, filters: Filters, terms: Terms, now: datetime, snapshot: CatalogueSnapshot
 ) -> BrowseResult:
     """A result from a cache entry: the page's courses re-read, public ones only, in order."""
-    courses, next_start = _read_page(list(entry.page_ids), now, snapshot)
+
+    def kept_highlights(courses: list[Listing]) -> dict[int, tuple[str, str]]:
+        return {c.id: entry.highlights[c.id] for c in courses if c.id in entry.highlights}
+
+    return _result(
+        filters, terms, now, snapshot, list(entry.page_ids), entry, entry.match, kept_highlights
+    )
+
+
+def _result(
+    filters: Filters,
+    terms: Terms,
+    now: datetime,
+    snapshot: CatalogueSnapshot,
+    page_ids: list[int],
+    counted: Any,
+    match: TextMatch | None,
+    highlights_of: Callable[[list[Listing]], dict[int, tuple[str, str]]],
+) -> BrowseResult:
+    """The result for one page: ``page_ids`` read from the database (public ones only, in
+    order), the totals and facet counts of ``counted`` (a selection or a cache entry: its
+    ``total``, ``raw_counts``, ``free_count`` and ``weeks_counts``)."""
+    courses, next_start = _read_page(page_ids, now, snapshot)
     return BrowseResult(
         filters=filters,
         courses=courses,
         next_start=next_start,
-        total=entry.total,
-        facets=_facets(entry.raw_counts, filters, terms),
-        free_count=entry.free_count,
-        weeks_counts=entry.weeks_counts,
-        match=entry.match,
-        highlights={course.id: entry.highlights[course.id] for course in courses
-                    if course.id in entry.highlights},
-        raw_counts=entry.raw_counts,
-        closest_step=_closest_step(entry.match, snapshot, now),
-    )  # fmt: skip
+        total=counted.total,
+        facets=_facets(counted.raw_counts, filters, terms),
+        free_count=counted.free_count,
+        weeks_counts=counted.weeks_counts,
+        match=match,
+        highlights=highlights_of(courses),
+        raw_counts=counted.raw_counts,
+        closest_step=_closest_step(match, snapshot, now),
+    )
 
 
 def _closest_step(match: TextMatch | None, snapshot: CatalogueSnapshot, now: datetime) -> Any:
@@ -466,28 +487,16 @@ def _browse(
     _check_page(filters, selection.total)
     offset = (filters.page - 1) * filters.per_page
     wanted = selection.ids[offset : offset + filters.per_page].tolist()
-    courses, next_start = _read_page(wanted, now, snapshot)
-    return BrowseResult(
-        filters=filters,
-        courses=courses,
-        next_start=next_start,
-        total=selection.total,
-        facets=_facets(selection.raw_counts, filters, terms),
-        free_count=selection.free_count,
-        weeks_counts=selection.weeks_counts,
-        match=match,
-        highlights={
-            course.id: (
-                highlight(course.title, match.terms, whole=True),
-                highlight(course.summary, match.terms),
-            )
-            for course in courses
+
+    def highlighted(courses: list[Listing]) -> dict[int, tuple[str, str]]:
+        if match is None:
+            return {}
+        return {
+            c.id: (highlight(c.title, match.terms, whole=True), highlight(c.summary, match.terms))
+            for c in courses
         }
-        if match is not None
-        else {},
-        raw_counts=selection.raw_counts,
-        closest_step=_closest_step(match, snapshot, now),
-    )
+
+    return _result(filters, terms, now, snapshot, wanted, selection, match, highlighted)
 
 
 def _check_page(filters: Filters, total: int) -> None:

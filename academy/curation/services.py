@@ -365,22 +365,35 @@ def chosen_preview(
     return count, list(sample)
 
 
+def _review_loads() -> tuple:
+    """What deciding a course reads: its provider and every term its review shows."""
+    return tuple(
+        selectinload(relation)
+        for relation in (
+            Course.provider,
+            Course.sectors,
+            Course.professions,
+            Course.principles,
+            Course.prerequisites,
+            Course.step,
+            Course.delivery_mode,
+            Course.region,
+        )
+    )
+
+
+def course_for_review(course_id: int) -> Course | None:
+    """The course with ``course_id`` (any status) loaded for a curator's review, or None."""
+    return db.session.scalar(select(Course).where(Course.id == course_id).options(*_review_loads()))
+
+
 def chosen_courses(course_ids: Sequence[int] | None, filters: QueueFilter | None) -> list[Course]:
     """The waiting courses a bulk action is for: those of ``course_ids`` still waiting, or
     (``course_ids`` None) every course matching ``filters``; oldest first."""
     query = (
         select(Course)
         .where(waiting())
-        .options(
-            selectinload(Course.provider),
-            selectinload(Course.sectors),
-            selectinload(Course.professions),
-            selectinload(Course.principles),
-            selectinload(Course.prerequisites),
-            selectinload(Course.step),
-            selectinload(Course.delivery_mode),
-            selectinload(Course.region),
-        )
+        .options(*_review_loads())
         .order_by(waiting_since(), Course.id)
     )
     if course_ids is not None:

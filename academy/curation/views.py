@@ -9,7 +9,6 @@ from datetime import date
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from academy import params
 from academy.accounts.security import curator_required
@@ -29,17 +28,7 @@ bp = Blueprint("curation", __name__, url_prefix="/curation")
 
 
 def _course_or_404(course_id: int) -> Course:
-    course = db.session.scalar(
-        select(Course)
-        .where(Course.id == course_id)
-        .options(
-            selectinload(Course.provider),
-            selectinload(Course.sectors),
-            selectinload(Course.professions),
-            selectinload(Course.principles),
-            selectinload(Course.prerequisites),
-        )
-    )
+    course = services.course_for_review(course_id)
     if course is None:
         abort(404)
     return course

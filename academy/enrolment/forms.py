@@ -14,13 +14,22 @@ ACCESS_HINT = (
 )
 
 
-class EnrolForm(FlaskForm):
+class AccessNeedsForm(FlaskForm):
+    """The access-needs note alone (changed on a place already held); the enrolment forms
+    extend it."""
+
     access_needs = TextAreaField(
         "Access needs", filters=[clean_text], validators=[Length(max=2000)], description=ACCESS_HINT
     )
 
 
-class RequestPlaceForm(FlaskForm):
+class EnrolForm(AccessNeedsForm):
+    """Take a place: the optional access-needs note."""
+
+
+class RequestPlaceForm(AccessNeedsForm):
+    """Ask for a place without the prerequisites: why, and the access-needs note."""
+
     reason = TextAreaField(
         "Your equivalent experience",
         filters=[clean_text],
@@ -30,9 +39,6 @@ class RequestPlaceForm(FlaskForm):
         ],
         description="What have you done that covers what the earlier course teaches?",
     )
-    access_needs = TextAreaField(
-        "Access needs", filters=[clean_text], validators=[Length(max=2000)], description=ACCESS_HINT
-    )
 
 
 class WithdrawForm(FlaskForm):
@@ -41,12 +47,6 @@ class WithdrawForm(FlaskForm):
         filters=[clean_text],
         validators=[Length(max=1000)],
         description="Optional. It helps the provider plan; there is no penalty for withdrawing.",
-    )
-
-
-class AccessNeedsForm(FlaskForm):
-    access_needs = TextAreaField(
-        "Access needs", filters=[clean_text], validators=[Length(max=2000)], description=ACCESS_HINT
     )
 
 

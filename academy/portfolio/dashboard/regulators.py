@@ -268,6 +268,18 @@ def _is_hcpc_gap(last_end: date, next_start: date) -> bool:
     return next_start >= add_months(last_end, HCPC_GAP_MONTHS)
 
 
+def _gap(after: Entry | None, ended: date, before: Entry | None, next_day: date) -> HcpcGap:
+    """The gap from the day after ``ended`` to the day before ``next_day`` (the next entry's
+    start) or to ``next_day`` itself when it is today (no entry follows)."""
+    return HcpcGap(
+        after=after,
+        before=before,
+        start=ended + timedelta(days=1),
+        end=next_day - timedelta(days=1) if before is not None else next_day,
+        months=whole_months_between(ended, next_day),
+    )
+
+
 def hcpc_record(entries: Iterable[Entry], today: date) -> HcpcRecord:
     """The dated chronological CPD record (oldest first) and its gaps.
 
@@ -283,27 +295,11 @@ def hcpc_record(entries: Iterable[Entry], today: date) -> HcpcRecord:
     for entry in kept:
         first, last = entry_span(entry)
         if latest_end is not None and _is_hcpc_gap(latest_end, first):
-            gaps.append(
-                HcpcGap(
-                    after=latest,
-                    before=entry,
-                    start=latest_end + timedelta(days=1),
-                    end=first - timedelta(days=1),
-                    months=whole_months_between(latest_end, first),
-                )
-            )
+            gaps.append(_gap(latest, latest_end, entry, first))
         if latest_end is None or last >= latest_end:
             latest_end, latest = last, entry
     if latest_end is not None and _is_hcpc_gap(latest_end, today):
-        gaps.append(
-            HcpcGap(
-                after=latest,
-                before=None,
-                start=latest_end + timedelta(days=1),
-                end=today,
-                months=whole_months_between(latest_end, today),
-            )
-        )
+        gaps.append(_gap(latest, latest_end, None, today))
     return HcpcRecord(entries=tuple(kept), gaps=tuple(gaps))
 
 
