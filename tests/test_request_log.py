@@ -61,6 +61,26 @@ def test_the_role_is_logged_never_the_person(app, client, log_lines, make_user, 
     assert "ada" not in text.lower() and str(user.id) not in [line.get("user") for line in lines]
 
 
+def test_logging_the_role_reads_nothing_from_the_database(
+    app, client, log_lines, make_user, login, make_provider, count_queries
+):
+    from academy.accounts.models import ProviderMembership
+    from academy.extensions import db
+
+    staff = make_user()
+    db.session.add(ProviderMembership(user=staff, provider=make_provider()))
+    db.session.commit()
+    login(client, staff)
+    counts = {}
+    for logged in (False, True):
+        app.config["REQUEST_LOG"] = logged
+        with count_queries() as counter:
+            assert client.get("/my-learning").status_code == 200
+        counts[logged] = counter.count
+    assert counts[True] == counts[False]
+    assert log_lines()[-1]["role"] == "provider"
+
+
 def test_secrets_in_the_path_are_logged_as_placeholders(client, log_lines):
     client.get("/reset-password/abcdefSECRETtoken123")
     client.get("/register/confirm/anotherSECRETtoken")

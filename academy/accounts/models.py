@@ -67,6 +67,14 @@ class User(UserMixin, db.Model):
     )
 
     session_token = None  # set per request by accounts.security; not a column
+    role_when_loaded = None  # the role when accounts.security loaded it; not a column
+
+    @property
+    def role(self) -> str:
+        """curator, provider or learner: what the account may do, in one word."""
+        if self.is_curator:
+            return "curator"
+        return "provider" if self.memberships else "learner"
 
     def get_id(self) -> str | None:  # Flask-Login stores this in the session cookie
         return self.session_token

@@ -39,6 +39,8 @@ def load_user(token: str) -> User | None:
     )
     if user is not None:
         user.session_token = token
+        # kept as a plain attribute: the request log asks after the commit has expired the row
+        user.role_when_loaded = user.role
     return user
 
 

@@ -98,9 +98,8 @@ def user_role() -> str:
         user = current_user._get_current_object()
         if not user.is_authenticated:
             return "anonymous"
-        if user.is_curator:
-            return "curator"
-        return "provider" if user.memberships else "learner"
+        # the role as loaded: reading the row again after the commit would cost two queries
+        return getattr(user, "role_when_loaded", None) or user.role
     except Exception:  # the log line must never break the response
         return "unknown"
 
