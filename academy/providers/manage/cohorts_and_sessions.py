@@ -6,7 +6,7 @@ UK local time, the horizon, the gap and the fold at the clock changes.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from academy.catalogue import schedule
@@ -27,11 +27,13 @@ from academy.providers.forms import (
 )
 from academy.providers.manage.common import (
     bp,
-    cohort_of,
-    course_of,
+    button,
+    form_page,
     form_status,
     session_of,
-    staff_organisation,
+    staff_cohort,
+    staff_course,
+    to_cohort,
 )
 from academy.unit_of_work import attempt
 
@@ -62,8 +64,7 @@ def _saved(message: str, form) -> str:
 @bp.route("/<slug>/courses/<int:course_id>/cohorts/new", methods=["GET", "POST"])
 @login_required
 def new_cohort(slug: str, course_id: int):
-    provider = staff_organisation(slug)
-    course = course_of(provider, course_id)
+    provider, course = staff_course(slug, course_id)
     form = CohortForm()
     if form.validate_on_submit():
         with attempt(form):
@@ -75,7 +76,7 @@ def new_cohort(slug: str, course_id: int):
                 _saved("The cohort is added. Add more sessions if it meets more than once.", form),
                 "success",
             )
-            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort.id), 303)
+            return to_cohort(slug, cohort.id)
     return _form_page(
         form,
         provider,
@@ -85,24 +86,15 @@ def new_cohort(slug: str, course_id: int):
     )
 
 
-def _form_page(form, provider, heading: str, submit: str, intro: str | None = None):
-    """A cohort or session form, with its error summary; 422 when it was refused."""
-    return render_template(
-        "providers/form.html",
-        form=form,
-        provider=provider,
-        problem=first_error(form),
-        heading=heading,
-        submit=submit,
-        intro=intro,
-    ), form_status(form, form.form_errors)
+def _form_page(form, provider, heading: str, submit: str, **context):
+    """A cohort or session form; its error summary shows the first refusal."""
+    return form_page(form, heading, submit, provider=provider, problem=first_error(form), **context)
 
 
 @bp.get("/<slug>/cohorts/<int:cohort_id>")
 @login_required
 def cohort(slug: str, cohort_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     return _cohort_page(provider, cohort)
 
 
@@ -131,8 +123,7 @@ def _cohort_page(provider, cohort, *, session_form=None, status=200):
 @bp.route("/<slug>/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_cohort(slug: str, cohort_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     form = CohortEditForm(obj=cohort)
     if cohort.starts_at is not None:
         form.first_day = schedule.to_local(cohort.starts_at).date()
@@ -149,30 +140,28 @@ def edit_cohort(slug: str, cohort_id: int):
                 else ""
             )
             flash("The cohort is saved." + extra, "success")
-            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+            return to_cohort(slug, cohort_id)
     return _form_page(form, provider, f"Change the cohort of {cohort.course.title}", "Save cohort")
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/sessions")
 @login_required
 def add_session(slug: str, cohort_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     form = SessionForm()
     if form.validate_on_submit():
         with attempt(form):
             starts_at, ends_at = form.session_times()
             cohort_services.add_session(current_user, cohort, starts_at, ends_at)
             flash(_saved("The session is added.", form), "success")
-            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+            return to_cohort(slug, cohort_id)
     return _cohort_page(provider, cohort, session_form=form, status=422)
 
 
 @bp.route("/<slug>/cohorts/<int:cohort_id>/sessions/<int:session_id>", methods=["GET", "POST"])
 @login_required
 def move_session(slug: str, cohort_id: int, session_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     session = session_of(cohort, session_id)
     form = SessionForm()
     if request.method == "GET":
@@ -185,7 +174,7 @@ def move_session(slug: str, cohort_id: int, session_id: int):
             )
             moved = f"The session is moved. We have emailed {plural(len(told), 'learner')}"
             flash(_saved(moved + " and their calendars will update.", form), "success")
-            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+            return to_cohort(slug, cohort_id)
     return _form_page(
         form,
         provider,
@@ -201,8 +190,7 @@ def move_session(slug: str, cohort_id: int, session_id: int):
 )
 @login_required
 def remove_session(slug: str, cohort_id: int, session_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     session = session_of(cohort, session_id)
     when = f"{format_date(session.starts_at)}, {format_time(session.starts_at)}"
     form = ConfirmForm()
@@ -213,7 +201,7 @@ def remove_session(slug: str, cohort_id: int, session_id: int):
             told = cohort_services.remove_session(current_user, cohort, session_id)
             emailed = f"We have emailed {plural(len(told), 'learner')}"
             flash(f"The session on {when} is removed. {emailed}; calendars will update.", "success")
-            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+            return to_cohort(slug, cohort_id)
         problem = outcome.error
     return render_template(
         "providers/confirm.html",
@@ -232,27 +220,21 @@ def remove_session(slug: str, cohort_id: int, session_id: int):
 @bp.route("/<slug>/cohorts/<int:cohort_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel_cohort(slug: str, cohort_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     form = CancelCohortForm()
     if form.validate_on_submit():
-        with attempt(form) as outcome:
+
+        def cancel() -> str:
             told = cohort_services.cancel_cohort(current_user, cohort, form.message.data or "")
-            flash(
-                f"The cohort is cancelled and we have emailed {plural(len(told), 'learner')}.",
-                "success",
-            )
-        if outcome.failed:
-            flash(outcome.error, "error")
-        return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
-    return render_template(
-        "providers/form.html",
-        form=form,
-        provider=provider,
-        problem=first_error(form),
-        heading=f"Cancel this cohort of {cohort.course.title}?",
+            return f"The cohort is cancelled and we have emailed {plural(len(told), 'learner')}."
+
+        return button(to_cohort(slug, cohort_id), cancel)
+    return _form_page(
+        form,
+        provider,
+        f"Cancel this cohort of {cohort.course.title}?",
+        "Yes, cancel the cohort",
         intro="Everyone with a place, on the waitlist or asking for a place is emailed, and"
         " their enrolments are marked cancelled. This cannot be undone.",
-        submit="Yes, cancel the cohort",
         danger=True,
-    ), form_status(form)
+    )
