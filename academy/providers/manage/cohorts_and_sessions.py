@@ -27,7 +27,6 @@ from academy.providers.forms import (
 )
 from academy.providers.manage.common import (
     bp,
-    button,
     form_page,
     form_status,
     session_of,
@@ -55,10 +54,12 @@ def first_error(form) -> str | None:
     return form.form_errors[0] if form.form_errors else None
 
 
-def _saved(message: str, form) -> str:
-    """The success message, with the clocks-back rule when it decided a typed time."""
+def _saved(message: str, form, slug: str, cohort_id: int):
+    """Flash the success ``message`` (with the clocks-back rule when it decided a typed time)
+    and go back to the cohort's page."""
     note = form.ambiguous_note()
-    return f"{message} {note}" if note else message
+    flash(f"{message} {note}" if note else message, "success")
+    return to_cohort(slug, cohort_id)
 
 
 @bp.route("/<slug>/courses/<int:course_id>/cohorts/new", methods=["GET", "POST"])
@@ -72,11 +73,8 @@ def new_cohort(slug: str, course_id: int):
             cohort = cohort_services.create_cohort(
                 current_user, course, **_cohort_fields(form), starts_at=starts_at, ends_at=ends_at
             )
-            flash(
-                _saved("The cohort is added. Add more sessions if it meets more than once.", form),
-                "success",
-            )
-            return to_cohort(slug, cohort.id)
+            added = "The cohort is added. Add more sessions if it meets more than once."
+            return _saved(added, form, slug, cohort.id)
     return _form_page(
         form,
         provider,
@@ -151,10 +149,8 @@ def add_session(slug: str, cohort_id: int):
     form = SessionForm()
     if form.validate_on_submit():
         with attempt(form):
-            starts_at, ends_at = form.session_times()
-            cohort_services.add_session(current_user, cohort, starts_at, ends_at)
-            flash(_saved("The session is added.", form), "success")
-            return to_cohort(slug, cohort_id)
+            cohort_services.add_session(current_user, cohort, *form.session_times())
+            return _saved("The session is added.", form, slug, cohort_id)
     return _cohort_page(provider, cohort, session_form=form, status=422)
 
 
@@ -173,8 +169,7 @@ def move_session(slug: str, cohort_id: int, session_id: int):
                 current_user, cohort, session_id, starts_at, ends_at
             )
             moved = f"The session is moved. We have emailed {plural(len(told), 'learner')}"
-            flash(_saved(moved + " and their calendars will update.", form), "success")
-            return to_cohort(slug, cohort_id)
+            return _saved(moved + " and their calendars will update.", form, slug, cohort_id)
     return _form_page(
         form,
         provider,
@@ -223,12 +218,13 @@ def cancel_cohort(slug: str, cohort_id: int):
     provider, cohort = staff_cohort(slug, cohort_id)
     form = CancelCohortForm()
     if form.validate_on_submit():
-
-        def cancel() -> str:
+        with attempt(flash_refusal=True):
             told = cohort_services.cancel_cohort(current_user, cohort, form.message.data or "")
-            return f"The cohort is cancelled and we have emailed {plural(len(told), 'learner')}."
-
-        return button(to_cohort(slug, cohort_id), cancel)
+            flash(
+                f"The cohort is cancelled and we have emailed {plural(len(told), 'learner')}.",
+                "success",
+            )
+        return to_cohort(slug, cohort_id)
     return _form_page(
         form,
         provider,

@@ -109,18 +109,15 @@ EXPIRED = "The form has expired. Reload the page and try again."
 Done = str | tuple[str, str]
 
 
-def button(
-    back: Response, action: Callable[[], Done], form: FlaskForm | None = None, *, invalid=EXPIRED
-) -> Response:
+def button(back: Response, action: Callable[[], Done], form: FlaskForm, *, invalid=EXPIRED):
     """A POST that changes one thing and answers with ``back`` (a redirect), whatever happened.
 
-    Unless ``form`` (when given) validates, ``invalid`` is flashed as an error (nothing, when
-    ``None``) and nothing runs. Else ``action`` runs inside :func:`attempt`: what it returns is
-    flashed (a plain message as a success); a refusal is rolled back and flashed as an error.
+    Unless ``form`` validates, ``invalid`` is flashed as an error and nothing runs. Else
+    ``action`` runs inside :func:`attempt`: what it returns is flashed (a plain message as a
+    success); a refusal is rolled back and flashed as an error.
     """
-    if form is not None and not form.validate_on_submit():
-        if invalid is not None:
-            flash(invalid, "error")
+    if not form.validate_on_submit():
+        flash(invalid, "error")
         return back
     with attempt(form, flash_refusal=True):
         done = action()

@@ -21,7 +21,6 @@ from academy.providers import courses as course_services
 from academy.providers.forms import ConfirmForm, CourseForm, RepeatsForm
 from academy.providers.manage.common import (
     bp,
-    button,
     course_of,
     form_status,
     staff_course,
@@ -184,37 +183,27 @@ def preview_course(slug: str, course_id: int):
 
 
 def _act(slug: str, course_id: int, action, done: str):
-    """Run a one-button action on the course (its form already checked), then show the course
-    page again with ``done`` or the refusal."""
+    """Run a confirmed one-button action on the course, then show the course page again with
+    ``done`` or the refusal."""
     _, course = staff_course(slug, course_id)
-
-    def run() -> str:
+    with attempt(flash_refusal=True):
         action(current_user, course)
-        return done
-
-    return button(to_course(slug, course_id), run)
+        flash(done, "success")
+    return to_course(slug, course_id)
 
 
 @bp.post("/<slug>/courses/<int:course_id>/submit")
 @login_required
 def submit_course(slug: str, course_id: int):
-    return _act(
-        slug,
-        course_id,
-        course_services.submit_course,
-        "Submitted. A curator will review it; we will show their answer here and mail you.",
-    )
+    done = "Submitted. A curator will review it; we will show their answer here and mail you."
+    return _act(slug, course_id, course_services.submit_course, done)
 
 
 @bp.post("/<slug>/courses/<int:course_id>/withdraw")
 @login_required
 def withdraw_course(slug: str, course_id: int):
-    return _act(
-        slug,
-        course_id,
-        course_services.withdraw,
-        "Withdrawn from review. Nothing of it waits for a curator now.",
-    )
+    done = "Withdrawn from review. Nothing of it waits for a curator now."
+    return _act(slug, course_id, course_services.withdraw, done)
 
 
 @bp.route("/<slug>/courses/<int:course_id>/archive", methods=["GET", "POST"])
@@ -247,13 +236,12 @@ def course_repeats(slug: str, course_id: int):
     """Allow or stop repeat places on the course (applies at once; no review)."""
     _, course = staff_course(slug, course_id)
     form = RepeatsForm()
-
-    def set_repeats() -> str:
+    if form.validate_on_submit():
         allowed = bool(form.allow_repeats.data)
-        changed = course_services.set_allow_repeats(current_user, course, allowed)
-        return _repeats_message(changed, allowed)
-
-    return button(to_course(slug, course_id, "#repeats"), set_repeats, form, invalid=None)
+        with attempt(flash_refusal=True):
+            changed = course_services.set_allow_repeats(current_user, course, allowed)
+            flash(_repeats_message(changed, allowed), "success")
+    return to_course(slug, course_id, "#repeats")
 
 
 def _repeats_message(changed: bool, allowed: bool) -> str:
