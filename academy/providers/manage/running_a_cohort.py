@@ -54,11 +54,8 @@ def mark(slug: str, cohort_id: int):
 def _chosen(cohort) -> list[int]:
     """The enrolments the marks form chose: everyone who has or had a place, or those ticked."""
     if request.form.get("all") == "1":
-        return [
-            r.id
-            for r in cohort_services.enrolment_list(cohort)
-            if r.status in ("enrolled", "completed", "not_completed")
-        ]
+        rows = cohort_services.enrolment_list(cohort)
+        return [r.id for r in rows if r.status in cohort_services.MARKABLE]
     return params.keep_ids(request.form.getlist("enrolment"))
 
 
