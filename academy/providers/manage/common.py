@@ -1,8 +1,9 @@
-"""The blueprint every provider screen adds its routes to, and the lookups they share.
+"""The blueprint every provider screen adds its routes to, and what the screens share.
 
 Each lookup turns a refusal of the services into the HTTP answer the access rules promise:
 403 for someone who is not the organisation's staff, 404 for an id of another organisation.
-:func:`button` is the one shape of a POST that changes one thing and goes back to a page.
+:func:`form_page` is the page of one form, :func:`button` the POST that changes one thing
+and goes back to a page, :func:`to_course` and :func:`to_cohort` the way back.
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ def button(back: Response, action: Callable[[], Done], form: FlaskForm, *, inval
         return back
     with attempt(form, flash_refusal=True):
         done = action()
-        flash(*((done, "success") if isinstance(done, str) else done))
+        message, category = (done, "success") if isinstance(done, str) else done
+        flash(message, category)
     return back
 
 
