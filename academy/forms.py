@@ -2,11 +2,15 @@
 
 The filters clean what people type with :mod:`academy.text`'s rules (the same as CSV imports and
 URL parameters), and pass anything that is not a string (a missing field) through unchanged.
+:func:`line_field` and :func:`text_area` are the typed-text fields with those filters and a
+length limit (which ``errors/limits.py`` shows and refuses beyond, never cuts).
 """
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from academy import params, text
 
@@ -34,6 +38,37 @@ def optional_id(value):
         return None
     number = params.int_or_none(str(value), minimum=1)
     return -1 if number is None else number
+
+
+def _limits(required: str | None, max_length: int) -> list:
+    """``Length(max=max_length)``, after ``DataRequired(required)`` when a message is given."""
+    return [*([DataRequired(required)] if required else []), Length(max=max_length)]
+
+
+def line_field(
+    label: str, max_length: int, *, required: str | None = None, description: str = ""
+) -> StringField:
+    """A one-line text field: cleaned by :func:`clean_line`, refused over ``max_length``
+    characters and, when ``required`` is a message, refused empty with it."""
+    return StringField(
+        label,
+        filters=[clean_line],
+        validators=_limits(required, max_length),
+        description=description,
+    )
+
+
+def text_area(
+    label: str, max_length: int, *, required: str | None = None, description: str = ""
+) -> TextAreaField:
+    """A text area: cleaned by :func:`clean_text` (line breaks kept), refused over
+    ``max_length`` characters and, when ``required`` is a message, refused empty with it."""
+    return TextAreaField(
+        label,
+        filters=[clean_text],
+        validators=_limits(required, max_length),
+        description=description,
+    )
 
 
 class EmptyForm(FlaskForm):

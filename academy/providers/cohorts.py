@@ -30,6 +30,8 @@ from academy.providers.models import Provider
 from academy.providers.services import ProviderError, require_staff
 
 MARKS = ("attended", "completed", "not_completed")
+#: the enrolments a mark may be given to: a place, or a mark given before (which it changes)
+MARKABLE = ("enrolled", "completed", "not_completed")
 
 
 def get_cohort(user: User, provider: Provider, cohort_id: int) -> Cohort:
@@ -372,7 +374,7 @@ def mark(
         .where(
             Enrolment.cohort_id == cohort.id,
             Enrolment.id.in_(enrolment_ids),
-            Enrolment.status.in_(("enrolled", "completed", "not_completed")),
+            Enrolment.status.in_(MARKABLE),
         )
         .options(selectinload(Enrolment.user))
         .order_by(Enrolment.id)

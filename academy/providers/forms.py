@@ -20,8 +20,6 @@ from wtforms import (
     RadioField,
     SelectField,
     SelectMultipleField,
-    StringField,
-    TextAreaField,
     TimeField,
     URLField,
 )
@@ -32,7 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from academy.accounts.forms import email_field
 from academy.catalogue import schedule
 from academy.db_types import utcnow
-from academy.forms import clean_line, clean_text, optional_id
+from academy.forms import clean_line, line_field, optional_id, text_area
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -42,28 +40,35 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+def web_address(label: str, invalid: str, description: str = "") -> URLField:
+    """An optional web address (at most 500 characters, the columns' size); ``invalid`` is the
+    message for something that is not one."""
+    return URLField(
+        label,
+        filters=[clean_line],
+        validators=[Optional(), Length(max=500), URL(message=invalid)],
+        description=description,
+    )
+
+
 class OrganisationForm(FlaskForm):
-    name = StringField(
-        "Organisation name",
-        filters=[clean_line],
-        validators=[DataRequired("Enter the organisation's name."), Length(max=200)],
-    )
-    website = URLField(
-        "Website (optional)",
-        filters=[clean_line],
-        validators=[
-            Optional(),
-            Length(max=500),
-            URL(message="Enter a web address like https://example.org."),
-        ],
-    )
+    name = line_field("Organisation name", 200, required="Enter the organisation's name.")
+    website = web_address("Website (optional)", "Enter a web address like https://example.org.")
     contact_email = email_field("Contact email address")
-    description = TextAreaField(
+    description = text_area(
         "Short description",
-        filters=[clean_text],
-        validators=[Length(max=2000)],
+        2000,
         description="Optional. A few sentences about who you are and what you teach.",
     )
+
+    def details(self) -> dict[str, str | None]:
+        """The organisation's details as ``providers.services`` takes them."""
+        return {
+            "name": self.name.data,
+            "website": self.website.data,
+            "contact_email": self.contact_email.data,
+            "description": self.description.data or "",
+        }
 
 
 class InviteForm(FlaskForm):
@@ -86,39 +91,29 @@ class RepeatsForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField(
+    reason = text_area(
         "Reason",
-        filters=[clean_text],
-        validators=[
-            DataRequired("Say why, so the provider knows what to change."),
-            Length(max=2000),
-        ],
+        2000,
+        required="Say why, so the provider knows what to change.",
         description="The provider sees this.",
     )
 
 
 class CourseForm(FlaskForm):
-    reference = StringField(
+    reference = line_field(
         "Your reference",
-        filters=[clean_line],
-        validators=[DataRequired("Enter your reference for the course."), Length(max=80)],
+        80,
+        required="Enter your reference for the course.",
         description="Your own code for the course, such as KUF-AW-01. Imports match on it.",
     )
-    title = StringField(
-        "Title", filters=[clean_line], validators=[DataRequired("Enter a title."), Length(max=300)]
+    title = line_field("Title", 300, required="Enter a title.")
+    summary = text_area(
+        "Summary", 1000, description="One or two sentences shown in search results."
     )
-    summary = TextAreaField(
-        "Summary",
-        filters=[clean_text],
-        validators=[Length(max=1000)],
-        description="One or two sentences shown in search results.",
-    )
-    description = TextAreaField("Description", filters=[clean_text], validators=[Length(max=20000)])
-    who_its_for = TextAreaField("Who it's for", filters=[clean_text], validators=[Length(max=5000)])
-    entry_requirements = TextAreaField(
-        "Entry requirements", filters=[clean_text], validators=[Length(max=5000)]
-    )
-    where_next = TextAreaField("Where next", filters=[clean_text], validators=[Length(max=5000)])
+    description = text_area("Description", 20000)
+    who_its_for = text_area("Who it's for", 5000)
+    entry_requirements = text_area("Entry requirements", 5000)
+    where_next = text_area("Where next", 5000)
     step = SelectField(
         "Escalator step",
         coerce=optional_id,
@@ -155,11 +150,8 @@ class CourseForm(FlaskForm):
         "Academic credits (optional)",
         validators=[Optional(), NumberRange(min=1, max=1000, message="Enter 1 to 1,000 credits.")],
     )
-    credit_level = StringField(
-        "Credit level (optional)",
-        filters=[clean_line],
-        validators=[Length(max=40)],
-        description="For example RQF 6 or SCQF 9.",
+    credit_level = line_field(
+        "Credit level (optional)", 40, description="For example RQF 6 or SCQF 9."
     )
     cost_type = RadioField(
         "Cost",
@@ -178,14 +170,8 @@ class CourseForm(FlaskForm):
         description="Only when the course has a fee.",
     )
     lived_experience_codelivery = BooleanField("Co-delivered with people with lived experience")
-    external_url = URLField(
-        "Web page (optional)",
-        filters=[clean_line],
-        validators=[
-            Optional(),
-            Length(max=500),
-            URL(message="Enter a web address like https://example.org/course."),
-        ],
+    external_url = web_address(
+        "Web page (optional)", "Enter a web address like https://example.org/course."
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -320,21 +306,15 @@ class CohortPlaceMixin:
         ],
     )
     is_online = BooleanField("Online")
-    location = StringField(
+    location = line_field(
         "Place",
-        filters=[clean_line],
-        validators=[Length(max=300)],
+        300,
         description="The address where the cohort meets; for an online cohort, optional (such as"
         ' "Zoom"). Everyone can see it on the course page.',
     )
-    joining_link = URLField(
+    joining_link = web_address(
         "Joining link (online cohorts)",
-        filters=[clean_line],
-        validators=[
-            Optional(),
-            Length(max=500),
-            URL(message="Enter the whole link, like https://meet.example.org/abc-123."),
-        ],
+        "Enter the whole link, like https://meet.example.org/abc-123.",
         description="Optional. Only learners with a place see it, on My learning and in their"
         " calendar; never the course page.",
     )
@@ -395,17 +375,15 @@ class SessionForm(SessionTimesMixin, FlaskForm):
 
 
 class UndoMarkForm(FlaskForm):
-    note = StringField(
-        "Why (optional)", filters=[clean_line], validators=[Length(max=1000)],
-        description="Shown in the learner's record and the audit log.",
-    )  # fmt: skip
+    note = line_field(
+        "Why (optional)", 1000, description="Shown in the learner's record and the audit log."
+    )
 
 
 class CancelCohortForm(FlaskForm):
-    message = TextAreaField(
+    message = text_area(
         "Message to learners (optional)",
-        filters=[clean_text],
-        validators=[Length(max=2000)],
+        2000,
         description="Sent with the cancellation, for example to suggest another date.",
     )
 
@@ -416,9 +394,7 @@ class DecisionForm(FlaskForm):
         choices=[SelectChoice("accept", "Accept"), SelectChoice("decline", "Decline")],
         validators=[DataRequired("Choose accept or decline.")],
     )
-    message = TextAreaField(
-        "Message to the learner (optional)", filters=[clean_text], validators=[Length(max=2000)]
-    )
+    message = text_area("Message to the learner (optional)", 2000)
 
 
 class ImportForm(FlaskForm):
@@ -431,6 +407,4 @@ class ImportForm(FlaskForm):
 
 
 class TermForm(FlaskForm):
-    name = StringField(
-        "Name", filters=[clean_line], validators=[DataRequired("Enter a name."), Length(max=120)]
-    )
+    name = line_field("Name", 120, required="Enter a name.")

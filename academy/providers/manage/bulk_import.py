@@ -12,30 +12,27 @@ from sqlalchemy import select
 from academy.extensions import db
 from academy.providers import imports
 from academy.providers.forms import ConfirmForm, ImportForm
-from academy.providers.manage.common import bp, staff_organisation
+from academy.providers.manage.common import bp, form_status, staff_organisation
 from academy.providers.models import Provider
 
 _DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
+def _document(name: str, mimetype: str, download_name: str):
+    """One of the import documents in ``docs/``, sent as a download named ``download_name``."""
+    return send_file(
+        _DOCS / name, mimetype=mimetype, as_attachment=True, download_name=download_name
+    )
+
+
 @bp.get("/import-template.csv")
 def import_template():
-    return send_file(
-        _DOCS / "import-template.csv",
-        mimetype="text/csv",
-        as_attachment=True,
-        download_name="academy-course-template.csv",
-    )
+    return _document("import-template.csv", "text/csv", "academy-course-template.csv")
 
 
 @bp.get("/import-guide.txt")
 def import_guide():
-    return send_file(
-        _DOCS / "import-guide.md",
-        mimetype="text/plain",
-        as_attachment=True,
-        download_name="academy-import-column-guide.txt",
-    )
+    return _document("import-guide.md", "text/plain", "academy-import-column-guide.txt")
 
 
 def _import_page(provider, form, *, checked=None, problem=None, status=200):
@@ -69,10 +66,8 @@ def too_large(error):
 def import_courses(slug: str):
     provider = staff_organisation(slug)
     form = ImportForm()
-    if request.method == "GET":
-        return _import_page(provider, form)
-    if not form.validate_on_submit():
-        return _import_page(provider, form, status=422)
+    if not form.validate_on_submit():  # a GET, or a POST its checks refused (422)
+        return _import_page(provider, form, status=form_status(form))
     upload = form.file.data
     if upload is None or not getattr(upload, "filename", ""):
         return _import_page(provider, form, problem="Choose a CSV file to upload.", status=422)

@@ -6,7 +6,7 @@ UK local time, the horizon, the gap and the fold at the clock changes.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from academy.catalogue import schedule
@@ -27,11 +27,12 @@ from academy.providers.forms import (
 )
 from academy.providers.manage.common import (
     bp,
-    cohort_of,
-    course_of,
+    form_page,
     form_status,
     session_of,
-    staff_organisation,
+    staff_cohort,
+    staff_course,
+    to_cohort,
 )
 from academy.unit_of_work import attempt
 
@@ -53,17 +54,18 @@ def first_error(form) -> str | None:
     return form.form_errors[0] if form.form_errors else None
 
 
-def _saved(message: str, form) -> str:
-    """The success message, with the clocks-back rule when it decided a typed time."""
+def _saved(message: str, form, slug: str, cohort_id: int):
+    """Flash the success ``message`` (with the clocks-back rule when it decided a typed time)
+    and go back to the cohort's page."""
     note = form.ambiguous_note()
-    return f"{message} {note}" if note else message
+    flash(f"{message} {note}" if note else message, "success")
+    return to_cohort(slug, cohort_id)
 
 
 @bp.route("/<slug>/courses/<int:course_id>/cohorts/new", methods=["GET", "POST"])
 @login_required
 def new_cohort(slug: str, course_id: int):
-    provider = staff_organisation(slug)
-    course = course_of(provider, course_id)
+    provider, course = staff_course(slug, course_id)
     form = CohortForm()
     if form.validate_on_submit():
         with attempt(form):
@@ -71,11 +73,8 @@ def new_cohort(slug: str, course_id: int):
             cohort = cohort_services.create_cohort(
                 current_user, course, **_cohort_fields(form), starts_at=starts_at, ends_at=ends_at
             )
-            flash(
-                _saved("The cohort is added. Add more sessions if it meets more than once.", form),
-                "success",
-            )
-            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort.id), 303)
+            added = "The cohort is added. Add more sessions if it meets more than once."
+            return _saved(added, form, slug, cohort.id)
     return _form_page(
         form,
         provider,
@@ -85,24 +84,15 @@ def new_cohort(slug: str, course_id: int):
     )
 
 
-def _form_page(form, provider, heading: str, submit: str, intro: str | None = None):
-    """A cohort or session form, with its error summary; 422 when it was refused."""
-    return render_template(
-        "providers/form.html",
-        form=form,
-        provider=provider,
-        problem=first_error(form),
-        heading=heading,
-        submit=submit,
-        intro=intro,
-    ), form_status(form, form.form_errors)
+def _form_page(form, provider, heading: str, submit: str, **context):
+    """A cohort or session form; its error summary shows the first refusal."""
+    return form_page(form, heading, submit, provider=provider, problem=first_error(form), **context)
 
 
 @bp.get("/<slug>/cohorts/<int:cohort_id>")
 @login_required
 def cohort(slug: str, cohort_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     return _cohort_page(provider, cohort)
 
 
@@ -131,8 +121,7 @@ def _cohort_page(provider, cohort, *, session_form=None, status=200):
 @bp.route("/<slug>/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_cohort(slug: str, cohort_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     form = CohortEditForm(obj=cohort)
     if cohort.starts_at is not None:
         form.first_day = schedule.to_local(cohort.starts_at).date()
@@ -149,30 +138,26 @@ def edit_cohort(slug: str, cohort_id: int):
                 else ""
             )
             flash("The cohort is saved." + extra, "success")
-            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+            return to_cohort(slug, cohort_id)
     return _form_page(form, provider, f"Change the cohort of {cohort.course.title}", "Save cohort")
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/sessions")
 @login_required
 def add_session(slug: str, cohort_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     form = SessionForm()
     if form.validate_on_submit():
         with attempt(form):
-            starts_at, ends_at = form.session_times()
-            cohort_services.add_session(current_user, cohort, starts_at, ends_at)
-            flash(_saved("The session is added.", form), "success")
-            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+            cohort_services.add_session(current_user, cohort, *form.session_times())
+            return _saved("The session is added.", form, slug, cohort_id)
     return _cohort_page(provider, cohort, session_form=form, status=422)
 
 
 @bp.route("/<slug>/cohorts/<int:cohort_id>/sessions/<int:session_id>", methods=["GET", "POST"])
 @login_required
 def move_session(slug: str, cohort_id: int, session_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     session = session_of(cohort, session_id)
     form = SessionForm()
     if request.method == "GET":
@@ -184,8 +169,7 @@ def move_session(slug: str, cohort_id: int, session_id: int):
                 current_user, cohort, session_id, starts_at, ends_at
             )
             moved = f"The session is moved. We have emailed {plural(len(told), 'learner')}"
-            flash(_saved(moved + " and their calendars will update.", form), "success")
-            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+            return _saved(moved + " and their calendars will update.", form, slug, cohort_id)
     return _form_page(
         form,
         provider,
@@ -201,8 +185,7 @@ def move_session(slug: str, cohort_id: int, session_id: int):
 )
 @login_required
 def remove_session(slug: str, cohort_id: int, session_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     session = session_of(cohort, session_id)
     when = f"{format_date(session.starts_at)}, {format_time(session.starts_at)}"
     form = ConfirmForm()
@@ -213,7 +196,7 @@ def remove_session(slug: str, cohort_id: int, session_id: int):
             told = cohort_services.remove_session(current_user, cohort, session_id)
             emailed = f"We have emailed {plural(len(told), 'learner')}"
             flash(f"The session on {when} is removed. {emailed}; calendars will update.", "success")
-            return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+            return to_cohort(slug, cohort_id)
         problem = outcome.error
     return render_template(
         "providers/confirm.html",
@@ -232,27 +215,22 @@ def remove_session(slug: str, cohort_id: int, session_id: int):
 @bp.route("/<slug>/cohorts/<int:cohort_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel_cohort(slug: str, cohort_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    provider, cohort = staff_cohort(slug, cohort_id)
     form = CancelCohortForm()
     if form.validate_on_submit():
-        with attempt(form) as outcome:
+        with attempt(flash_refusal=True):
             told = cohort_services.cancel_cohort(current_user, cohort, form.message.data or "")
             flash(
                 f"The cohort is cancelled and we have emailed {plural(len(told), 'learner')}.",
                 "success",
             )
-        if outcome.failed:
-            flash(outcome.error, "error")
-        return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
-    return render_template(
-        "providers/form.html",
-        form=form,
-        provider=provider,
-        problem=first_error(form),
-        heading=f"Cancel this cohort of {cohort.course.title}?",
+        return to_cohort(slug, cohort_id)
+    return _form_page(
+        form,
+        provider,
+        f"Cancel this cohort of {cohort.course.title}?",
+        "Yes, cancel the cohort",
         intro="Everyone with a place, on the waitlist or asking for a place is emailed, and"
         " their enrolments are marked cancelled. This cannot be undone.",
-        submit="Yes, cancel the cohort",
         danger=True,
-    ), form_status(form)
+    )

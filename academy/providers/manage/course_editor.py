@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -19,7 +19,14 @@ from academy.catalogue.pages import get_course_preview
 from academy.extensions import db
 from academy.providers import courses as course_services
 from academy.providers.forms import ConfirmForm, CourseForm, RepeatsForm
-from academy.providers.manage.common import bp, course_of, form_status, staff_organisation
+from academy.providers.manage.common import (
+    bp,
+    course_of,
+    form_status,
+    staff_course,
+    staff_organisation,
+    to_course,
+)
 from academy.providers.review import review_rows
 from academy.taxonomy.models import TERM_MODELS
 from academy.unit_of_work import attempt
@@ -110,15 +117,14 @@ def new_course(slug: str):
                 "The course is saved as a draft. Preview it, then submit it for review.",
                 "success",
             )
-            return redirect(url_for("manage.course", slug=slug, course_id=course.id), 303)
+            return to_course(slug, course.id)
     return _course_page(form, provider, None)
 
 
 @bp.get("/<slug>/courses/<int:course_id>")
 @login_required
 def course(slug: str, course_id: int):
-    provider = staff_organisation(slug)
-    course = course_of(provider, course_id)
+    provider, course = staff_course(slug, course_id)
     waiting = course.awaits_review or course.pending_edit is not None
     return render_template(
         "providers/course.html",
@@ -136,11 +142,10 @@ def course(slug: str, course_id: int):
 @bp.route("/<slug>/courses/<int:course_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_course(slug: str, course_id: int):
-    provider = staff_organisation(slug)
-    course = course_of(provider, course_id)
+    provider, course = staff_course(slug, course_id)
     if not states.allowed(course, "edit"):
         flash(states.REFUSALS["edit"], "error")
-        return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
+        return to_course(slug, course_id)
     form, terms, offered = _course_form(course)
     if form.validate_on_submit():
         with attempt(form):
@@ -159,7 +164,7 @@ def edit_course(slug: str, course_id: int):
                 flash("Saved. Your edit gave back the live version, so nothing waits.", "success")
             else:
                 flash("Saved.", "success")
-            return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
+            return to_course(slug, course_id)
         course = course_of(provider, course_id)
     return _course_page(form, provider, course)
 
@@ -167,8 +172,7 @@ def edit_course(slug: str, course_id: int):
 @bp.get("/<slug>/courses/<int:course_id>/preview")
 @login_required
 def preview_course(slug: str, course_id: int):
-    provider = staff_organisation(slug)
-    course = course_of(provider, course_id)
+    _, course = staff_course(slug, course_id)
     edit = request.args.get("version") != "live" and course.pending_edit is not None
     return render_template(
         "catalogue/detail.html",
@@ -179,42 +183,33 @@ def preview_course(slug: str, course_id: int):
 
 
 def _act(slug: str, course_id: int, action, done: str):
-    """Run a confirmed one-button action on the course, then show the course page again."""
-    provider = staff_organisation(slug)
-    course = course_of(provider, course_id)
+    """Run a confirmed one-button action on the course, then show the course page again with
+    ``done`` or the refusal."""
+    _, course = staff_course(slug, course_id)
     with attempt(flash_refusal=True):
         action(current_user, course)
         flash(done, "success")
-    return redirect(url_for("manage.course", slug=slug, course_id=course_id), 303)
+    return to_course(slug, course_id)
 
 
 @bp.post("/<slug>/courses/<int:course_id>/submit")
 @login_required
 def submit_course(slug: str, course_id: int):
-    return _act(
-        slug,
-        course_id,
-        course_services.submit_course,
-        "Submitted. A curator will review it; we will show their answer here and mail you.",
-    )
+    done = "Submitted. A curator will review it; we will show their answer here and mail you."
+    return _act(slug, course_id, course_services.submit_course, done)
 
 
 @bp.post("/<slug>/courses/<int:course_id>/withdraw")
 @login_required
 def withdraw_course(slug: str, course_id: int):
-    return _act(
-        slug,
-        course_id,
-        course_services.withdraw,
-        "Withdrawn from review. Nothing of it waits for a curator now.",
-    )
+    done = "Withdrawn from review. Nothing of it waits for a curator now."
+    return _act(slug, course_id, course_services.withdraw, done)
 
 
 @bp.route("/<slug>/courses/<int:course_id>/archive", methods=["GET", "POST"])
 @login_required
 def archive_course(slug: str, course_id: int):
-    provider = staff_organisation(slug)
-    course = course_of(provider, course_id)
+    provider, course = staff_course(slug, course_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         return _act(
@@ -239,18 +234,14 @@ def archive_course(slug: str, course_id: int):
 @login_required
 def course_repeats(slug: str, course_id: int):
     """Allow or stop repeat places on the course (applies at once; no review)."""
-    provider = staff_organisation(slug)
-    course = course_of(provider, course_id)
+    _, course = staff_course(slug, course_id)
     form = RepeatsForm()
     if form.validate_on_submit():
-        with attempt() as outcome:
-            changed = course_services.set_allow_repeats(
-                current_user, course, bool(form.allow_repeats.data)
-            )
-            flash(_repeats_message(changed, bool(form.allow_repeats.data)), "success")
-        if outcome.failed:
-            flash(outcome.error, "error")
-    return redirect(url_for("manage.course", slug=slug, course_id=course_id) + "#repeats", 303)
+        allowed = bool(form.allow_repeats.data)
+        with attempt(flash_refusal=True):
+            changed = course_services.set_allow_repeats(current_user, course, allowed)
+            flash(_repeats_message(changed, allowed), "success")
+    return to_course(slug, course_id, "#repeats")
 
 
 def _repeats_message(changed: bool, allowed: bool) -> str:

@@ -9,7 +9,7 @@ from academy.db_types import utcnow
 from academy.providers import courses as course_services
 from academy.providers import services
 from academy.providers.forms import ConfirmForm, InviteForm, OrganisationForm
-from academy.providers.manage.common import bp, form_status, staff_organisation
+from academy.providers.manage.common import bp, form_page, staff_organisation
 from academy.unit_of_work import attempt
 
 
@@ -26,26 +26,19 @@ def new_organisation():
     form = OrganisationForm()
     if form.validate_on_submit():
         with attempt(form):
-            provider = services.create_organisation(
-                current_user,
-                name=form.name.data,
-                website=form.website.data,
-                contact_email=form.contact_email.data,
-                description=form.description.data or "",
-            )
+            provider = services.create_organisation(current_user, **form.details())
             flash(
                 f"{provider.name} is registered. A curator will verify it; until then you can"
                 " prepare courses but none can be published.",
                 "success",
             )
             return redirect(url_for("manage.organisation", slug=provider.slug), 303)
-    return render_template(
-        "providers/form.html",
-        form=form,
-        heading="Register a training organisation",
-        submit="Register organisation",
+    return form_page(
+        form,
+        "Register a training organisation",
+        "Register organisation",
         intro="You become its first admin and can invite colleagues.",
-    ), form_status(form, form.form_errors or None)
+    )
 
 
 @bp.get("/<slug>")
@@ -67,24 +60,11 @@ def edit_organisation(slug: str):
     form = OrganisationForm(obj=provider)
     if form.validate_on_submit():
         with attempt(form):
-            services.update_organisation(
-                current_user,
-                provider,
-                name=form.name.data,
-                website=form.website.data,
-                contact_email=form.contact_email.data,
-                description=form.description.data or "",
-            )
+            services.update_organisation(current_user, provider, **form.details())
             flash("The organisation's details are saved.", "success")
             return redirect(url_for("manage.organisation", slug=provider.slug), 303)
         provider = staff_organisation(slug, admin=True)
-    return render_template(
-        "providers/form.html",
-        form=form,
-        heading=f"Details of {provider.name}",
-        submit="Save details",
-        provider=provider,
-    ), form_status(form, form.form_errors or None)
+    return form_page(form, f"Details of {provider.name}", "Save details", provider=provider)
 
 
 @bp.get("/<slug>/members")

@@ -7,7 +7,7 @@ and changes nothing; the request's unit of work commits only what succeeded.
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, request
 from flask_login import current_user, login_required
 
 from academy import params
@@ -15,95 +15,71 @@ from academy.enrolment import states
 from academy.formatting import plural
 from academy.providers import cohorts as cohort_services
 from academy.providers.forms import ConfirmForm, DecisionForm, UndoMarkForm
-from academy.providers.manage.common import bp, cohort_of, staff_organisation
-from academy.unit_of_work import attempt
-
-
-def _back(slug: str, cohort_id: int):
-    return redirect(url_for("manage.cohort", slug=slug, cohort_id=cohort_id), 303)
+from academy.providers.manage.common import Done, bp, button, staff_cohort, to_cohort
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/requests/<int:enrolment_id>")
 @login_required
 def decide(slug: str, cohort_id: int, enrolment_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    _, cohort = staff_cohort(slug, cohort_id)
     form = DecisionForm()
-    if not form.validate_on_submit():
-        flash("Choose accept or decline.", "error")
-        return _back(slug, cohort_id)
-    with attempt(form, flash_refusal=True):
+
+    def decide_request() -> str:
+        accept, message = form.decision.data == "accept", form.message.data or ""
         enrolment = cohort_services.decide_request(
-            current_user,
-            cohort,
-            enrolment_id,
-            form.decision.data == "accept",
-            form.message.data or "",
+            current_user, cohort, enrolment_id, accept, message
         )
-        flash(
-            f"Decided: {enrolment.user.name}: {states.label(enrolment.status).lower()}.",
-            "success",
-        )
-    return _back(slug, cohort_id)
+        return f"Decided: {enrolment.user.name}: {states.label(enrolment.status).lower()}."
+
+    return button(
+        to_cohort(slug, cohort_id), decide_request, form, invalid="Choose accept or decline."
+    )
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/marks")
 @login_required
 def mark(slug: str, cohort_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        flash("The form has expired. Reload the page and try again.", "error")
-        return _back(slug, cohort_id)
-    outcome_name = request.form.get("outcome", "")
-    if request.form.get("all") == "1":
-        ids = [
-            r.id
-            for r in cohort_services.enrolment_list(cohort)
-            if r.status in ("enrolled", "completed", "not_completed")
-        ]
-    else:
-        ids = params.keep_ids(request.form.getlist("enrolment"))
-    with attempt(form) as outcome:
-        changed = cohort_services.mark(
-            current_user, cohort, ids, outcome_name, (request.form.get("note") or "")[:1000]
-        )
+    _, cohort = staff_cohort(slug, cohort_id)
+
+    def save_marks() -> Done:
+        outcome, note = request.form.get("outcome", ""), (request.form.get("note") or "")[:1000]
+        changed = cohort_services.mark(current_user, cohort, _chosen(cohort), outcome, note)
         if changed:
-            flash(f"Saved: {plural(changed, 'learner')} marked.", "success")
-        else:
-            flash("Nothing changed: the learners chosen already had that mark.", "info")
-    if outcome.failed:
-        flash(outcome.error, "error")
-    return _back(slug, cohort_id)
+            return f"Saved: {plural(changed, 'learner')} marked."
+        return "Nothing changed: the learners chosen already had that mark.", "info"
+
+    return button(to_cohort(slug, cohort_id), save_marks, ConfirmForm())
+
+
+def _chosen(cohort) -> list[int]:
+    """The enrolments the marks form chose: everyone who has or had a place, or those ticked."""
+    if request.form.get("all") == "1":
+        rows = cohort_services.enrolment_list(cohort)
+        return [r.id for r in rows if r.status in cohort_services.MARKABLE]
+    return params.keep_ids(request.form.getlist("enrolment"))
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/marks/<int:enrolment_id>/undo")
 @login_required
 def undo_mark(slug: str, cohort_id: int, enrolment_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    _, cohort = staff_cohort(slug, cohort_id)
     form = UndoMarkForm()
-    if not form.validate_on_submit():
-        flash("The form has expired. Reload the page and try again.", "error")
-        return _back(slug, cohort_id)
-    with attempt(form, flash_refusal=True):
-        enrolment = cohort_services.undo_mark(
-            current_user, cohort, enrolment_id, form.note.data or ""
-        )
-        flash(
+
+    def undo() -> str:
+        note = form.note.data or ""
+        enrolment = cohort_services.undo_mark(current_user, cohort, enrolment_id, note)
+        return (
             f"The mark is undone: {enrolment.user.name} has a place again, any verified entry"
-            " and credential are withdrawn, and we have emailed them.",
-            "success",
+            " and credential are withdrawn, and we have emailed them."
         )
-    return _back(slug, cohort_id)
+
+    return button(to_cohort(slug, cohort_id), undo, form)
 
 
 @bp.get("/<slug>/cohorts/<int:cohort_id>/learners.csv")
 @login_required
 def cohort_csv(slug: str, cohort_id: int):
-    provider = staff_organisation(slug)
-    cohort = cohort_of(provider, cohort_id)
+    _, cohort = staff_cohort(slug, cohort_id)
     body = cohort_services.enrolment_csv(cohort)
     return Response(
         "\ufeff" + body,
