@@ -40,34 +40,54 @@ def optional_id(value):
     return -1 if number is None else number
 
 
-def _limits(required: str | None, max_length: int) -> list:
-    """``Length(max=max_length)``, after ``DataRequired(required)`` when a message is given."""
-    return [*([DataRequired(required)] if required else []), Length(max=max_length)]
+def _limits(required: str | None, max_length: int, too_long: str | None) -> list:
+    """``Length(max=max_length)`` (with ``too_long`` as its message, if given), after
+    ``DataRequired(required)`` when a message is given."""
+    return [
+        *([DataRequired(required)] if required else []),
+        Length(max=max_length, message=too_long),
+    ]
 
 
 def line_field(
-    label: str, max_length: int, *, required: str | None = None, description: str = ""
+    label: str,
+    max_length: int,
+    *,
+    required: str | None = None,
+    description: str = "",
+    too_long: str | None = None,
+    **field_args,
 ) -> StringField:
     """A one-line text field: cleaned by :func:`clean_line`, refused over ``max_length``
-    characters and, when ``required`` is a message, refused empty with it."""
+    characters (with ``too_long`` if given) and, when ``required`` is a message, refused empty
+    with it. ``field_args`` go to the field (``render_kw``, ``default``)."""
     return StringField(
         label,
         filters=[clean_line],
-        validators=_limits(required, max_length),
+        validators=_limits(required, max_length, too_long),
         description=description,
+        **field_args,
     )
 
 
 def text_area(
-    label: str, max_length: int, *, required: str | None = None, description: str = ""
+    label: str,
+    max_length: int,
+    *,
+    required: str | None = None,
+    description: str = "",
+    too_long: str | None = None,
+    **field_args,
 ) -> TextAreaField:
     """A text area: cleaned by :func:`clean_text` (line breaks kept), refused over
-    ``max_length`` characters and, when ``required`` is a message, refused empty with it."""
+    ``max_length`` characters (with ``too_long`` if given) and, when ``required`` is a message,
+    refused empty with it. ``field_args`` go to the field (``render_kw``, ``default``)."""
     return TextAreaField(
         label,
         filters=[clean_text],
-        validators=_limits(required, max_length),
+        validators=_limits(required, max_length, too_long),
         description=description,
+        **field_args,
     )
 
 

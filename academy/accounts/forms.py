@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
@@ -13,7 +13,13 @@ from academy.accounts.models import REGULATORS
 from academy.accounts.passwords import MAX_LENGTH, password_problem
 from academy.accounts.services import EMAIL_PATTERN
 from academy.db_types import utcnow
-from academy.forms import clean_line, clean_text, no_nul, optional_id  # noqa: F401  (re-exported for form modules)
+from academy.forms import (  # noqa: F401  (clean_* re-exported for form modules)
+    clean_line,
+    clean_text,
+    line_field,
+    no_nul,
+    optional_id,
+)
 
 
 def email_field(label: str = "Email address") -> EmailField:
@@ -49,13 +55,15 @@ def new_password_field(label: str = "Password") -> PasswordField:
     )
 
 
-class RegisterForm(NewPasswordMixin, FlaskForm):
-    name = StringField(
-        "Full name",
-        filters=[clean_line],
-        validators=[DataRequired("Enter your name."), Length(max=120)],
-        render_kw={"autocomplete": "name"},
+def name_field():
+    """A person's full name: required, one line, at most 120 characters."""
+    return line_field(
+        "Full name", 120, required="Enter your name.", render_kw={"autocomplete": "name"}
     )
+
+
+class RegisterForm(NewPasswordMixin, FlaskForm):
+    name = name_field()
     email = email_field()
     password = new_password_field()
 
@@ -121,21 +129,11 @@ def revalidation_bounds(today: date) -> tuple[date, date]:
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(
-        "Full name",
-        filters=[clean_line],
-        validators=[DataRequired("Enter your name."), Length(max=120)],
-        render_kw={"autocomplete": "name"},
-    )
+    name = name_field()
     sector_id = SelectField("Sector", coerce=optional_id)
     profession_id = SelectField("Profession", coerce=optional_id)
     region_id = SelectField("Region", coerce=optional_id)
-    employer = StringField(
-        "Employer (optional)",
-        filters=[clean_line],
-        validators=[Length(max=200)],
-        render_kw={"autocomplete": "organization"},
-    )
+    employer = line_field("Employer (optional)", 200, render_kw={"autocomplete": "organization"})
     regulator = SelectField(
         "Professional regulator (optional)",
         choices=[SelectChoice(value, label) for value, label in REGULATORS.items()],

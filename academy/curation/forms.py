@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired
 
-from academy.accounts.forms import clean_text
+from academy.forms import text_area
 
 
 class BulkForm(FlaskForm):
@@ -31,10 +31,9 @@ class BulkForm(FlaskForm):
     kind = HiddenField()
     age = HiddenField()
     confirmed = HiddenField()
-    reason = TextAreaField(
+    reason = text_area(
         "Reason (sent to every provider concerned)",
-        filters=[clean_text],
-        validators=[Length(max=2000)],
+        2000,
         description="Needed to reject. The providers see it.",
     )
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
 
-from academy.forms import clean_text
+from academy.forms import text_area
 
 ACCESS_HINT = (
     "Optional. Anything the provider should arrange so you can take part. Only you and the "
@@ -18,9 +16,7 @@ class AccessNeedsForm(FlaskForm):
     """The access-needs note alone (changed on a place already held); the enrolment forms
     extend it."""
 
-    access_needs = TextAreaField(
-        "Access needs", filters=[clean_text], validators=[Length(max=2000)], description=ACCESS_HINT
-    )
+    access_needs = text_area("Access needs", 2000, description=ACCESS_HINT)
 
 
 class EnrolForm(AccessNeedsForm):
@@ -30,22 +26,18 @@ class EnrolForm(AccessNeedsForm):
 class RequestPlaceForm(AccessNeedsForm):
     """Ask for a place without the prerequisites: why, and the access-needs note."""
 
-    reason = TextAreaField(
+    reason = text_area(
         "Your equivalent experience",
-        filters=[clean_text],
-        validators=[
-            DataRequired("Tell the provider about your equivalent experience."),
-            Length(max=4000),
-        ],
+        4000,
+        required="Tell the provider about your equivalent experience.",
         description="What have you done that covers what the earlier course teaches?",
     )
 
 
 class WithdrawForm(FlaskForm):
-    reason = TextAreaField(
+    reason = text_area(
         "Reason (optional)",
-        filters=[clean_text],
-        validators=[Length(max=1000)],
+        1000,
         description="Optional. It helps the provider plan; there is no penalty for withdrawing.",
     )
 

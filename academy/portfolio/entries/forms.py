@@ -19,14 +19,13 @@ from wtforms import (
     RadioField,
     SelectField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
-from academy.forms import clean_line, clean_text
+from academy.forms import line_field, text_area
 from academy.portfolio.entries.services import (
     REFLECTION_FIELDS,
     ReflectionNotConfirmed,
@@ -133,21 +132,19 @@ class DayField(DateField):
 
 
 def text(label: str, description: str | None = None, limit: int = TEXT_LIMIT) -> TextAreaField:
-    return TextAreaField(
-        label,
-        filters=[clean_text],
-        validators=[
-            Length(max=limit, message=f"Write at most {limit:,} characters."),
-        ],
-        description=description,
-        render_kw={"rows": 5},
-    )
+    """An optional text area of five rows, at most ``limit`` characters."""
+    return text_area(label, limit, description=description or "", too_long=_too_long(limit),
+                     render_kw={"rows": 5})  # fmt: skip
 
 
 def line(label: str, limit: int, description: str | None = None, required: str | None = None):
-    validators = [DataRequired(required)] if required else []
-    validators.append(Length(max=limit, message=f"Write at most {limit:,} characters."))
-    return StringField(label, filters=[clean_line], validators=validators, description=description)
+    """A one-line field of at most ``limit`` characters, required when ``required`` is given."""
+    return line_field(label, limit, required=required, description=description or "",
+                      too_long=_too_long(limit))  # fmt: skip
+
+
+def _too_long(limit: int) -> str:
+    return f"Write at most {limit:,} characters."
 
 
 class AnnotationForm(FlaskForm):

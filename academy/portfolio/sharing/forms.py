@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms import DateField, SelectMultipleField
+from wtforms.validators import InputRequired, ValidationError
 
-from academy.forms import clean_line
+from academy.forms import line_field
 from academy.portfolio.sharing import services as sharing
 
 
@@ -17,13 +17,11 @@ class ShareLinkForm(FlaskForm):
         invalid_value_message="Choose entries from the list.",
         invalid_choice_message="Choose entries from the list.",
     )
-    label = StringField(
+    label = line_field(
         "Label",
-        filters=[clean_line],
-        validators=[
-            DataRequired("Give the link a label, such as who it is for."),
-            Length(max=120, message="Labels are at most 120 characters."),
-        ],
+        120,
+        required="Give the link a label, such as who it is for.",
+        too_long="Labels are at most 120 characters.",
         description="Only you see this, for example “For my appraisal with Dr Khan”.",
     )
     expires_on = DateField(
