@@ -49,7 +49,20 @@ def _limits(required: str | None, max_length: int, too_long: str | None) -> list
     ]
 
 
-def line_field(
+def line_field(label: str, max_length: int, **options) -> StringField:
+    """A one-line text field cleaned by :func:`clean_line`; ``options`` as :func:`_text_field`."""
+    return _text_field(StringField, clean_line, label, max_length, **options)
+
+
+def text_area(label: str, max_length: int, **options) -> TextAreaField:
+    """A text area cleaned by :func:`clean_text` (line breaks kept); ``options`` as
+    :func:`_text_field`."""
+    return _text_field(TextAreaField, clean_text, label, max_length, **options)
+
+
+def _text_field(
+    field_class,
+    cleaner,
     label: str,
     max_length: int,
     *,
@@ -57,34 +70,13 @@ def line_field(
     description: str = "",
     too_long: str | None = None,
     **field_args,
-) -> StringField:
-    """A one-line text field: cleaned by :func:`clean_line`, refused over ``max_length``
-    characters (with ``too_long`` if given) and, when ``required`` is a message, refused empty
-    with it. ``field_args`` go to the field (``render_kw``, ``default``)."""
-    return StringField(
+):
+    """A ``field_class`` field cleaned by ``cleaner``, refused over ``max_length`` characters
+    (with ``too_long`` if given) and, when ``required`` is a message, refused empty with it.
+    ``field_args`` go to the field (``render_kw``, ``default``)."""
+    return field_class(
         label,
-        filters=[clean_line],
-        validators=_limits(required, max_length, too_long),
-        description=description,
-        **field_args,
-    )
-
-
-def text_area(
-    label: str,
-    max_length: int,
-    *,
-    required: str | None = None,
-    description: str = "",
-    too_long: str | None = None,
-    **field_args,
-) -> TextAreaField:
-    """A text area: cleaned by :func:`clean_text` (line breaks kept), refused over
-    ``max_length`` characters (with ``too_long`` if given) and, when ``required`` is a message,
-    refused empty with it. ``field_args`` go to the field (``render_kw``, ``default``)."""
-    return TextAreaField(
-        label,
-        filters=[clean_text],
+        filters=[cleaner],
         validators=_limits(required, max_length, too_long),
         description=description,
         **field_args,
