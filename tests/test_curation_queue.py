@@ -79,6 +79,8 @@ def test_filters_and_counts(client, big_queue, make_user, login):
     login(client, make_user(curator=True))
     text = client.get(f"/curation?provider={edx.id}").get_data(as_text=True)
     assert "975 matching" in text and "old course" not in text
+    # the pages of a filtered queue keep its filter
+    assert f'rel="next" href="/curation?provider={edx.id}&amp;page=2"' in text
     text = client.get("/curation?age=30").get_data(as_text=True)
     assert "25 matching" in text
     text = client.get("/curation?kind=edit").get_data(as_text=True)
