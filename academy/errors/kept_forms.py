@@ -44,7 +44,7 @@ from flask import (
 from flask_login import current_user, login_url
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
-from sqlalchemy import Integer, String, Text, delete, insert, select
+from sqlalchemy import Integer, String, Text, delete, insert, inspect, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -286,7 +286,9 @@ def _after(response):
         response.delete_cookie(KEPT_COOKIE, httponly=True, samesite="Lax")
     login = g.get("_login_user")
     if login is not None and login.is_authenticated:
-        owner = owner_hash(login.id)
+        # the id from the identity map: ``login.id`` would read the row again, since the
+        # request's commit has expired it
+        owner = owner_hash(inspect(login).identity[0])
         if request.cookies.get(OWNER_COOKIE) != owner:
             _set_cookie(response, OWNER_COOKIE, owner)
     return response
