@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, session
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from academy.accounts.models import AuthSession, User
 from academy.db_types import utcnow
@@ -27,15 +27,20 @@ def load_user(token: str) -> User | None:
     (also for a deleted account, whatever sessions it had)."""
     if not token or len(token) > 100:
         return None
-    user = db.session.scalar(
-        select(User)
-        .join(AuthSession, AuthSession.user_id == User.id)
-        .where(
-            AuthSession.token_hash == token_digest(token),
-            AuthSession.created_at > session_cutoff(),
-            User.deleted_at.is_(None),
+    # one statement: the memberships (which every role check reads) joined in
+    user = (
+        db.session.scalars(
+            select(User)
+            .join(AuthSession, AuthSession.user_id == User.id)
+            .where(
+                AuthSession.token_hash == token_digest(token),
+                AuthSession.created_at > session_cutoff(),
+                User.deleted_at.is_(None),
+            )
+            .options(joinedload(User.memberships))
         )
-        .options(selectinload(User.memberships))
+        .unique()
+        .first()
     )
     if user is not None:
         user.session_token = token
