@@ -151,3 +151,47 @@ def test_a_word_most_courses_have_is_not_required(client, indexed, make_course):
     found = search(client, "introduction to python")
     assert set(found) == {"Python for everybody", "Data structures in Python"}
     assert found[0] == "Data structures in Python"  # "introduction" still counts for ranking
+
+
+def test_the_rarest_word_is_taken_among_words_courses_show(client, indexed, make_course):
+    # "spreadsheets" is rarer, but only ever in a description: no course is about it, so the
+    # courses about Excel may follow the one full match
+    make_course(
+        "Actuarial science",
+        summary="Risk and insurance mathematics.",
+        description="Exercises use Excel spreadsheets throughout.",
+    )
+    make_course("Excel for beginners", summary="Formulas, charts and tables in Excel.")
+    make_course("Excel: data management", summary="Importing and cleaning data in Excel.")
+    make_course("Cooking", summary="Recipes.", description="Shared through Excel each week.")
+    data = client.get("/api/v1/courses", query_string={"q": "excel spreadsheets"}).get_json()
+    found = [result["title"] for result in data["results"]]
+    assert found[0] == "Actuarial science" and data["search"]["full_matches"] == 1
+    assert set(found[1:]) == {"Excel for beginners", "Excel: data management"}
+
+
+def test_a_word_with_few_matches_is_followed_by_its_shorter_family(client, indexed, make_course):
+    make_course("Global public health", summary="Includes an introduction to epidemiology.")
+    make_course("Epidemics I", summary="The science and control of epidemics.")
+    make_course("Epistemology", summary="What we know and how.")
+    data = client.get("/api/v1/courses", query_string={"q": "epidemiology"}).get_json()
+    found = [result["title"] for result in data["results"]]
+    assert found == ["Global public health", "Epidemics I"]
+    assert [result["matches_every_word"] for result in data["results"]] == [True, False]
+    # with enough full matches, the family does not pad the page
+    for n in range(5):
+        make_course(f"Epidemiology {n}", summary="Kept short.")
+    assert "Epidemics I" not in search(client, "epidemiology")
+
+
+def test_courses_with_more_of_the_words_in_their_title_rank_first(client, indexed, make_course):
+    make_course(
+        "English for journalists",
+        summary="Improve your English grammar and vocabulary: English grammar for the newsroom.",
+        description="English grammar, English style, English grammar again.",
+    )
+    make_course("English grammar and style", summary="Key concepts of grammar and style.")
+    assert search(client, "english grammar") == [
+        "English grammar and style",
+        "English for journalists",
+    ]

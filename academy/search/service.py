@@ -35,6 +35,10 @@ EXACT_FIELD, PAIR_FIELD = "spell", "pairs"
 #: judged queries of ``bench/relevance_judgments.yaml`` (``make relevance``)
 EXACT_WEIGHT = 2.0
 PAIR_WEIGHT = 1.0
+#: added to a course's score in proportion to the share of the required words found in its
+#: title (all of them: the whole weight): a title says what a course is about, where BM25 over
+#: a short title field adds little beside a long description; tuned like the weights above
+TITLE_COVERAGE_WEIGHT = 10.0
 #: a word found in more than this share of the courses (``course``, ``introduction`` in most
 #: catalogues) is not required when the query has other words; it still counts for ranking
 OPTIONAL_SHARE = 0.2
@@ -56,6 +60,11 @@ BODY_ONLY_ALONE = True
 BODY_ONLY_STRENGTH = 0.8
 #: courses whose step suggests where to look when nothing fits
 NEAR_COUNT = 5
+#: a one-word query with few full matches is followed by courses whose title or summary has a
+#: shorter form of the word, at least this long, that the stemmer keeps apart ("epidemics" for
+#: "epidemiology", "biological" for "biology", "leader" for "leadership")
+RELATED_MIN_LETTERS = 6
+RELATED_FIELDS = ("title", "summary")
 
 
 @dataclass
@@ -183,13 +192,15 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
     one of them in a visible field, and no excluded unit; then those matching every unit only in
     the description (alone only with ``BODY_ONLY_ALONE``, and where they weigh enough there).
     With fewer than ``ENOUGH_FULL`` of these *full* matches, those missing one unit other than
-    the rarest follow (not when ``AND`` was typed), so adding a word never finds more courses
-    that match every word.
+    the rarest (``_rarity``) follow (not when ``AND`` was typed), so adding a word never finds
+    more courses that match every word; a one-word query is followed instead by courses with a
+    shorter form of its word in their title or summary (``_related_forms``).
 
     Within each group an exact title comes first, then the score: BM25F over the stemmed
-    fields, words as typed (``EXACT_WEIGHT``) and neighbouring words kept together
-    (``PAIR_WEIGHT``). A unit most courses match (``OPTIONAL_SHARE``), a generic word
-    (``GENERIC_WORDS``) or a one-letter word no course has is not required when others are."""
+    fields, words as typed (``EXACT_WEIGHT``), neighbouring words kept together
+    (``PAIR_WEIGHT``) and the share of the words in the title (``TITLE_COVERAGE_WEIGHT``).
+    A unit most courses match (``OPTIONAL_SHARE``), a generic word (``GENERIC_WORDS``) or a
+    one-letter word no course has is not required when others are."""
     # Long because: the full, body-only and partial tiers share the score arrays computed here;
     # split, every tier would take them all (the hot path of every search).
     units = query.units
@@ -199,7 +210,7 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
     count = ranker.doc_count
     scores = np.zeros(count, dtype=np.float64)
     visible_units = np.zeros(count, dtype=np.int16)
-    masks = []
+    masks, visibles = [], []
     for unit in units:
         in_unit, visible = _add_unit(ranker, unit, scores)
         exact_scores, exact_found = _exact(ranker, unit)
@@ -209,6 +220,7 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
             in_unit |= exact_found
         visible_units += visible
         masks.append(in_unit)
+        visibles.append(visible)
     scores += PAIR_WEIGHT * _pairs(ranker, units)
     live = max(searcher.doc_count(), 1)
     common = OPTIONAL_SHARE if live >= OPTIONAL_MIN_COURSES else 1.0
@@ -234,6 +246,7 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
     optional = [units[i].text for i in range(len(units)) if i not in required]
     exact = np.zeros(count, dtype=bool)
     exact[list(_exact_titles(searcher, units))] = True
+    scores += _title_coverage(ranker, [units[i] for i in required])
 
     def ordered(mask: np.ndarray) -> list[int]:
         found = np.flatnonzero(mask)
@@ -250,13 +263,55 @@ def _rank(searcher: Searcher, query: ParsedQuery) -> _Ranked:
         if len(required) >= 2 and not query.strict:
             # all but one unit, and never without the rarest: "green care" may be followed by
             # courses about green things, not by every course that mentions care
-            rarest = masks[min(required, key=lambda index: masks[index].sum())]
+            rarest = masks[min(required, key=lambda i: _rarity(masks[i], visibles[i]))]
             nearly = allowed & rarest & (visible_units > 0) & (matched == len(required) - 1)
             ids += ordered(nearly)
+        elif len(required) == 1 and (word := units[required[0]].single_word) is not None:
+            ids += ordered(allowed & ~every & _related_forms(ranker, word))
     if ids:
         return _Ranked(ids, [], None, optional, full_count)
     visible_any = allowed & (visible_units > 0)
     return _Ranked([], *_nearly(ranker, query, masks, required, visible_any, scores), optional)
+
+
+def _rarity(mask: np.ndarray, visible: np.ndarray) -> tuple[bool, int]:
+    """How common a unit is, for choosing the rarest (the smallest): by the courses that have
+    it, after every unit some course shows a learner (``VISIBLE_FIELDS``). A word only ever in
+    descriptions ("spreadsheets" beside "excel") is not what any course is about."""
+    return not visible.any(), int(mask.sum())
+
+
+def _title_coverage(ranker: Ranker, units: list[Unit]) -> np.ndarray:
+    """``TITLE_COVERAGE_WEIGHT`` times the share of ``units`` found in each course's title."""
+    found = np.zeros(ranker.doc_count, dtype=np.float64)
+    if not units:
+        return found
+    for unit in units:
+        in_title = np.zeros(ranker.doc_count, dtype=bool)
+        for terms, _boost in unit_parts(unit):
+            if len(terms) == 1:
+                docs, _scores = ranker.term("title", terms[0])
+            else:
+                docs, _scores = ranker.phrase("title", terms)
+            in_title[docs] = True
+        found += in_title
+    return found * (TITLE_COVERAGE_WEIGHT / len(units))
+
+
+def _related_forms(ranker: Ranker, word: str) -> np.ndarray:
+    """Where a title or summary (``RELATED_FIELDS``) has an indexed form that starts ``word``'s
+    own and is at least ``RELATED_MIN_LETTERS`` long: the same word family, which the stemmer
+    keeps apart. Only shorter forms count: longer ones join unrelated words ("internet" for
+    "international", "universidad" for "universe")."""
+    found = np.zeros(ranker.doc_count, dtype=bool)
+    stems = _analysed((word,))
+    if not stems:
+        return found
+    for size in range(RELATED_MIN_LETTERS, len(stems[0])):
+        for name in RELATED_FIELDS:
+            docs, _scores = ranker.term(name, stems[0][:size])
+            found[docs] = True
+    return found
 
 
 def _strong_in_body(ranker: Ranker, units: list[Unit]) -> np.ndarray:
