@@ -30,6 +30,7 @@ from academy.enrolment.models import Enrolment
 from academy.extensions import db
 from academy.formatting import format_date, format_time, plural
 from academy.mail import outbox
+from academy.providers.models import Provider
 from academy.unit_of_work import DomainError
 
 
@@ -896,10 +897,13 @@ def my_learning(user: User, now: datetime | None = None) -> Learning:
         select(Enrolment)
         .where(Enrolment.user_id == user.id)
         .options(
-            # cohort, course and provider joined into the one query; sessions in a second
+            # cohort, course and provider joined into the one query (of the course and the
+            # provider only what the page shows); sessions in a second
             joinedload(Enrolment.cohort, innerjoin=True)
             .joinedload(Cohort.course, innerjoin=True)
-            .joinedload(Course.provider, innerjoin=True),
+            .load_only(Course.title, Course.slug, Course.provider_id)
+            .joinedload(Course.provider, innerjoin=True)
+            .load_only(Provider.name),
             joinedload(Enrolment.cohort, innerjoin=True).selectinload(Cohort.sessions),
         )
         .order_by(Enrolment.queued_at)
