@@ -7,15 +7,18 @@ can run after a request's commit, in a CLI command or in a worker thread.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import Engine, delete, func, or_, select
+from sqlalchemy import Connection, Engine, delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
 
 from academy.catalogue.models import (
     Cohort,
@@ -27,14 +30,17 @@ from academy.catalogue.models import (
 )
 from academy.catalogue.visibility import is_public
 from academy.db_types import utcnow
+from academy.search.documents import Terms, load_documents
 from academy.search.models import SearchIndexPosition, SearchOutbox
-from academy.search.schema import SCHEMA_VERSION, course_document
+from academy.search.schema import SCHEMA_VERSION, writer_fields
 from academy.search.store import IndexState, IndexStore
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
 LOAD_CHUNK = 500
+REBUILD_LIMIT_MB = 512  # posting pool of each rebuilding writer before it spills to disk
+PARALLEL_MIN = 2000  # fewer courses than this are rebuilt in one process
 GAP_SECONDS = 600.0  # how long an unseen outbox id is waited for (its transaction may be open)
 PRUNE_AFTER = timedelta(hours=24)  # keep applied entries at least this long
 POSITION_STALE_AFTER = timedelta(days=7)  # an index silent this long no longer holds back pruning
@@ -107,12 +113,23 @@ def affected_course_ids(session: Session, entries: Iterable[tuple[str, int]]) ->
 
 
 def _public_courses(session: Session, ids: list[int]) -> dict[int, Course]:
+    """The public courses among ``ids`` with everything ``course_document`` reads loaded (the
+    ORM path; indexing reads plain rows through ``_public_documents``)."""
     found: dict[int, Course] = {}
     for chunk in _chunks(ids, LOAD_CHUNK):
         statement = (
             select(Course).where(Course.id.in_(chunk), is_public()).options(*_course_options())
         )
         found.update((course.id, course) for course in session.scalars(statement))
+    return found
+
+
+def _public_documents(connection: Connection, ids: list[int]) -> dict[int, dict[str, str]]:
+    """The search documents of the public courses among ``ids``, by id, from plain rows."""
+    terms = Terms(connection)
+    found: dict[int, dict[str, str]] = {}
+    for chunk in _chunks(ids, LOAD_CHUNK):
+        found.update(load_documents(connection, chunk, terms))
     return found
 
 
@@ -165,10 +182,10 @@ def sync(store: IndexStore, engine: Engine, batch: int = BATCH) -> SyncReport:
                     store.write_state(generation, new_state)
                 return report
             ids = sorted(affected_course_ids(session, [(r.entity, r.entity_id) for r in rows]))
-            courses = _public_courses(session, ids)
+            documents = _public_documents(session.connection(), ids)
             for course_id in ids:
-                if course_id in courses:
-                    writer.update_document(**course_document(courses[course_id]))
+                if course_id in documents:
+                    writer.update_document(**writer_fields(documents[course_id]))
                     report.indexed += 1
                 else:
                     writer.delete_by_term("id", str(course_id))
@@ -205,49 +222,19 @@ def rebuild(store: IndexStore, engine: Engine, procs: int = 1) -> SyncReport:
     """Build a fresh index from the database beside the live one, then swap it in.
 
     Searches keep using the old generation until the swap. Entries written during the build are
-    applied by the ``sync`` that follows.
+    applied by the ``sync`` that follows. With ``procs`` above 1 the courses are split by id
+    among that many processes, each reading its share and writing one segment.
     """
     report = SyncReport(rebuilt=True)
     with store.rebuild_lock():
         with Session(engine) as session:
-            newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
-            pruned = session.get(SearchIndexPosition, PRUNED)
-            newest = max(newest, pruned.last_id if pruned else 0)
-            recent = set(
-                session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > newest - 1000))
-            )
-            now = time.time()
-            gaps = {str(i): now for i in range(max(1, newest - 999), newest + 1) if i not in recent}
-            generation = store.new_generation()
-            ix = whoosh_index.open_dir(str(generation))
-            if procs > 1:
-                writer = ix.writer(procs=procs, limitmb=256, multisegment=True)
-            else:
-                writer = ix.writer(limitmb=256)
-            try:
-                last_seen = 0
-                while True:
-                    ids = session.scalars(
-                        select(Course.id)
-                        .where(is_public(), Course.id > last_seen)
-                        .order_by(Course.id)
-                        .limit(LOAD_CHUNK)
-                    ).all()
-                    if not ids:
-                        break
-                    for course in _public_courses(session, list(ids)).values():
-                        writer.add_document(**course_document(course))
-                        report.indexed += 1
-                    last_seen = ids[-1]
-                    session.expunge_all()
-                writer.commit()
-            except BaseException:
-                writer.cancel()
-                raise
-            store.write_state(
-                generation, IndexState(last_id=newest, gaps=gaps, schema=SCHEMA_VERSION)
-            )
-            store.make_live(generation)
+            newest, gaps = _outbox_mark(session)
+            ids = list(session.scalars(select(Course.id).where(is_public()).order_by(Course.id)))
+        generation = store.new_generation()
+        report.indexed = _build(generation, engine, ids, procs)
+        store.write_state(generation, IndexState(last_id=newest, gaps=gaps, schema=SCHEMA_VERSION))
+        store.make_live(generation)
+        with Session(engine) as session:
             _record_position(session, store.index_id, newest)
             session.commit()
     report.last_id = newest
@@ -257,6 +244,108 @@ def rebuild(store: IndexStore, engine: Engine, procs: int = 1) -> SyncReport:
     report.removed += follow_up.removed
     report.last_id = max(report.last_id, follow_up.last_id)
     return report
+
+
+def _outbox_mark(session: Session) -> tuple[int, dict[str, float]]:
+    """The newest outbox id a rebuild starting now covers (read before any course), and the
+    ids below it not yet visible (their transactions may still commit): its gaps."""
+    newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
+    pruned = session.get(SearchIndexPosition, PRUNED)
+    newest = max(newest, pruned.last_id if pruned else 0)
+    recent = set(session.scalars(select(SearchOutbox.id).where(SearchOutbox.id > newest - 1000)))
+    now = time.time()
+    gaps = {str(i): now for i in range(max(1, newest - 999), newest + 1) if i not in recent}
+    return newest, gaps
+
+
+def _build(generation: Path, engine: Engine, ids: list[int], procs: int) -> int:
+    """Index the public courses among ``ids`` (ascending) into the empty ``generation``, in
+    ``procs`` processes; return how many documents it holds. Segments are committed as
+    written, without merging them into one."""
+    ix = whoosh_index.open_dir(str(generation))
+    writer = ix.writer(limitmb=REBUILD_LIMIT_MB)  # holds the generation's lock throughout
+    if procs <= 1 or len(ids) < PARALLEL_MIN:
+        try:
+            count = _add_documents(writer, engine, ids)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return count
+    try:
+        shares = [ids[n * len(ids) // procs : (n + 1) * len(ids) // procs] for n in range(procs)]
+        segments = _segments_in_processes(generation, engine, shares)
+        writer._close_segment()  # its own segment stays empty: the TOC lists the workers'
+    except BaseException:
+        writer.cancel()
+        raise
+    writer._commit_toc(segments)
+    writer._finish()
+    return sum(segment.doc_count() for segment in segments)
+
+
+def _add_documents(writer, engine: Engine, ids: list[int]) -> int:
+    """Add the documents of the public courses among ``ids`` to ``writer`` in id order;
+    return how many."""
+    count = 0
+    with engine.connect() as connection:
+        terms = Terms(connection)
+        for chunk in _chunks(ids, LOAD_CHUNK):
+            documents = load_documents(connection, chunk, terms)
+            for course_id in chunk:
+                if course_id in documents:
+                    writer.add_document(**writer_fields(documents[course_id]))
+                    count += 1
+    return count
+
+
+def _segments_in_processes(generation: Path, engine: Engine, shares: list[list[int]]) -> list:
+    """One new segment per share of ids, each written by a forked process; in share order.
+
+    :raise RuntimeError: a process failed (its error is in the message).
+    """
+    context = multiprocessing.get_context("fork")
+    workers = []
+    for share in shares:
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=_segment_worker, args=(generation, engine, share, sender))
+        process.start()
+        sender.close()
+        workers.append((process, receiver))
+    results = []
+    for process, receiver in workers:
+        try:
+            results.append(receiver.recv())
+        except EOFError:
+            results.append(("error", f"indexing process {process.pid} ended without a segment"))
+        process.join()
+    failures = [detail for outcome, detail in results if outcome != "ok"]
+    if failures:
+        raise RuntimeError("; ".join(failures))
+    return [segment for _outcome, segment in results]
+
+
+def _segment_worker(generation: Path, engine: Engine, ids: list[int], sender) -> None:
+    """In a forked process: write the documents of ``ids`` as one segment of ``generation``
+    (without the index lock, which the parent holds) and send ``("ok", segment)`` or
+    ``("error", why)``."""
+    engine.dispose(close=False)  # the parent's pooled connections are not this process's
+    try:
+        ix = whoosh_index.open_dir(str(generation))
+        writer = SegmentWriter(ix, _lk=False, limitmb=REBUILD_LIMIT_MB)
+        try:
+            _add_documents(writer, engine, ids)
+            # closes the segment's files; not _finish(): the temporary folder is shared with the
+            # other processes and the parent removes it
+            segment = writer._finalize_segment()
+        except BaseException:
+            writer.cancel()
+            raise
+        sender.send(("ok", segment))
+    except Exception as error:  # reported to the parent, which raises
+        sender.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        sender.close()
 
 
 def prune(engine: Engine) -> int:

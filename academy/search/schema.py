@@ -46,7 +46,7 @@ def _filters():
     return by_kind["CharsetFilter"], by_kind["StopFilter"], by_kind["StemFilter"]
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=262144)
 def _word_form(word: str) -> tuple[str, bool]:
     """What ``text_analyzer`` makes of one word: its text and whether it is a stop word."""
     charset, stop, stem = _filters()
@@ -113,7 +113,7 @@ def pair_analyzer():
 
 def word_pairs(text: str) -> list[str]:
     """Each pair of neighbouring indexed words of ``text`` (stop words dropped), as one term."""
-    terms = [token.text for token in text_analyzer()(text)]
+    terms = index_terms(text)
     return [pair_key(a, b) for a, b in zip(terms, terms[1:], strict=False)]
 
 
@@ -133,7 +133,7 @@ def summary_text(summary: str, description: str) -> str:
 
 def exact_key(text: str) -> str:
     """The indexed words of ``text`` joined by spaces (two texts with equal keys read alike)."""
-    return " ".join(token.text for token in text_analyzer()(text))
+    return " ".join(index_terms(text))
 
 
 def course_document(course: Course) -> dict[str, str]:
@@ -144,8 +144,18 @@ def course_document(course: Course) -> dict[str, str]:
         taxonomy.append(course.delivery_mode.name)
     if course.region:
         taxonomy.append(course.region.name)
-    taxonomy += [module.programme.name for module in course.programme_modules]
+    modules = sorted(course.programme_modules, key=lambda module: module.programme_id)
+    taxonomy += [module.programme.name for module in modules]
     locations = [cohort.location for cohort in course.cohorts if cohort.location]
+    return build_document(course, course.provider.name, taxonomy, locations)
+
+
+def build_document(course, provider: str, taxonomy: list[str], locations: list[str]) -> dict:
+    """The search document of a course given as anything with its columns as attributes (a
+    model or a plain row): ``id``, ``title``, ``summary``, ``description``, ``who_its_for``,
+    ``entry_requirements``, ``where_next``, ``reference``, ``credit_level``, ``published_at``;
+    ``taxonomy`` is its step, sectors, professions, principles, delivery mode, region and
+    programmes' names in that order, ``locations`` its cohorts' places in cohort order."""
     body = [
         course.description,
         course.who_its_for,
@@ -160,12 +170,70 @@ def course_document(course: Course) -> dict[str, str]:
         "id": str(course.id),
         "title": course.title,
         "summary": summary,
-        "provider": course.provider.name,
+        "provider": provider,
         "taxonomy": " ; ".join(taxonomy),
         "body": "\n".join(part for part in body if part),
         # Suggestions come from the words learners see first: titles, summaries, names.
-        "spell": " ".join([course.title, summary, course.provider.name, *taxonomy]),
+        "spell": " ".join([course.title, summary, provider, *taxonomy]),
         "pairs": " ".join(word_pairs(course.title) + word_pairs(summary)),
         "title_exact": exact_key(course.title),
         "published": course.published_at.isoformat() if course.published_at else "",
     }
+
+
+#: the fields of a document analysed by ``text_analyzer``
+_TEXT_ANALYSED = ("title", "summary", "provider", "taxonomy", "body")
+
+
+def index_terms(text: str) -> list[str]:
+    """The terms ``text_analyzer`` indexes for ``text``, in order, stop words dropped: one
+    regular expression pass and the per-word cache instead of the analyser's generator chain
+    (``tests/test_search_documents.py`` holds the two equal)."""
+    return _terms_and_start(text)[0]
+
+
+def _terms_and_start(text: str) -> tuple[list[str], int]:
+    """``index_terms(text)`` and the position ``text_analyzer`` gives the first of them (the
+    number of stop words before it: its stop filter renumbers only the words after it)."""
+    terms: list[str] = []
+    start = 0
+    for word in _TOKEN.findall(text):
+        term, stopped = _word_form(word)
+        if not stopped:
+            terms.append(term)
+        elif not terms:
+            start += 1
+    return terms, start
+
+
+@lru_cache(maxsize=262144)
+def _plain_form(word: str) -> str:
+    """What ``plain_analyzer`` makes of one word."""
+    charset = _filters()[0]
+    return word.lower().translate(charset.charmap)
+
+
+def plain_terms(text: str) -> list[str]:
+    """The terms ``plain_analyzer`` yields for ``text``, in order."""
+    return [_plain_form(word) for word in _TOKEN.findall(text)]
+
+
+def writer_fields(document: dict[str, str]) -> dict:
+    """``document`` as keyword arguments for a Whoosh writer, its text fields already analysed.
+
+    Whoosh indexes a list of strings as those terms at positions 0, 1, 2…, exactly what the
+    field's analyser yields for the text (stop words dropped and the rest renumbered) unless the
+    text starts with stop words (then the first term keeps its position, and the text is left for
+    Whoosh to analyse), so the postings, frequencies, positions and field lengths are the same as
+    for the text; the stored fields keep the text. Analysing once per word (cached) instead of
+    once per token through a chain of generators is most of the indexing time saved."""
+    fields: dict = dict(document)
+    for name in _TEXT_ANALYSED:
+        terms, start = _terms_and_start(document[name])
+        if start == 0:  # a list is indexed from position 0; else Whoosh analyses the text
+            fields[name] = terms
+    fields["_stored_title"] = document["title"]
+    fields["_stored_summary"] = document["summary"]
+    fields["spell"] = plain_terms(document["spell"])
+    fields["pairs"] = document["pairs"].split()
+    return fields
