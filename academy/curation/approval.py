@@ -14,7 +14,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, select, update
 
 from academy.catalogue import states
 from academy.catalogue.models import (
@@ -236,13 +236,15 @@ def approve(rows: list[SimpleNamespace], now: datetime) -> list[SimpleNamespace]
 
 def _write(decided: list[SimpleNamespace]) -> None:
     """Write the remembered versions, and each approved edit's values and lists."""
-    snapshot = update(COURSES).where(COURSES.c.id == bindparam("b_id"))
     new = [course for course in decided if course.edit is None]
-    if new:
-        db.session.execute(
-            snapshot.values(approved_snapshot=bindparam("b_snapshot")),
-            [{"b_id": c.id, "b_snapshot": c.snapshot} for c in new],
+    for start in range(0, len(new), CHUNK):
+        part = {course.id: course.snapshot for course in new[start : start + CHUNK]}
+        db.session.execute(  # one statement per chunk: an executemany is a round trip a row
+            update(COURSES)
+            .where(COURSES.c.id.in_(list(part)))
+            .values(approved_snapshot=case(part, value=COURSES.c.id))
         )
+    snapshot = update(COURSES).where(COURSES.c.id == bindparam("b_id"))
     edits = [course for course in decided if course.edit is not None]
     if not edits:
         return
