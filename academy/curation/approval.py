@@ -70,6 +70,7 @@ _READ = (
 
 
 def chunks(ids: Sequence[int]) -> Iterator[list[int]]:
+    """``ids`` in lists of at most :data:`CHUNK`, in order (each one statement's IN list)."""
     for start in range(0, len(ids), CHUNK):
         yield list(ids[start : start + CHUNK])
 
