@@ -24,6 +24,8 @@ from academy.taxonomy.models import DeliveryMode, Principle, Profession, Region,
 EDITABLE = (*UNREVIEWED_FIELDS, *REVIEWED_FIELDS)
 _TERMS = ("step", "delivery_mode", "region")
 _LISTS = ("sectors", "professions", "principles", "prerequisites")
+#: the fields holding one term, and those holding a list of terms or courses (public names)
+TERM_FIELDS, LIST_FIELDS = _TERMS, _LISTS
 _TERM_MODELS = {
     "step": Step,
     "delivery_mode": DeliveryMode,
@@ -118,16 +120,18 @@ def decode(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def named(data: dict[str, Any]) -> dict[str, Any]:
+def named(data: dict[str, Any], rows: dict[str, dict[int, Any]] | None = None) -> dict[str, Any]:
     """Encoded values as a :func:`snapshot` shows them (names for terms, titles for courses),
     with today's names, so a curator's rename is never seen as the provider's change. Names
-    already (an approval recorded before ids were kept) are shown as they are."""
-    rows = _lookup(data)
+    already (an approval recorded before ids were kept) are shown as they are. ``rows`` (by
+    kind, then id: anything with a ``name``, or a ``title`` for courses) spares the queries
+    when the caller has read them already; an id not in it reads as no longer listed."""
+    rows = _lookup(data) if rows is None else rows
 
     def shown(name: str, item: Any) -> Any:
         if not isinstance(item, int) or isinstance(item, bool):
             return item
-        row = rows[name].get(item)
+        row = rows.get(name, {}).get(item)
         if row is None:
             return "(no longer listed)"
         return row.title if name == "prerequisites" else row.name

@@ -26,6 +26,7 @@ from academy.catalogue.models import (
     course_professions,
     course_sectors,
 )
+from academy.curation import approval
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.imports.text import match_key
@@ -411,18 +412,25 @@ def bulk_decide(
     reason: str = "",
 ) -> BulkResult:
     """Approve or reject many waiting courses as one action: one reason for all, one audit
-    entry per course (written in one statement), one message per organisation's staff member.
-    Courses no longer waiting (or, to approve, of an unverified organisation) are skipped.
+    entry per course (written in one statement), one search-outbox entry per course, one
+    message per organisation's staff member. Courses no longer waiting, whose state allows no
+    such move (``states``), or (to approve) of an unverified organisation are skipped, as is
+    a course another curator decides meanwhile. Approval is set-based (``approval``): a fixed
+    number of statements per 500 courses.
 
     :raise CurationError: an unknown action, nothing chosen, no reason to reject, or none of
         the chosen courses can be decided.
     """
     require_curator(curator)
     reason = _check_bulk_request(action, course_ids, reason)
-    courses = chosen_courses(course_ids, filters)
-    decided = [c for c in courses if action == "reject" or c.provider.is_verified]
-    skipped = (len(course_ids) if course_ids is not None else len(courses)) - len(decided)
-    if not decided:
+    if action == "approve":
+        courses = approval.waiting_rows(_chosen_where(course_ids, filters))
+        chosen = [c for c in courses if c.verified and approval.approvable(c)]
+    else:
+        courses = chosen_courses(course_ids, filters)
+        chosen = [c for c in courses if states.allowed(c, "reject")]
+    skipped = (len(course_ids) if course_ids is not None else len(courses)) - len(chosen)
+    if not chosen:
         raise CurationError(
             "None of the chosen courses can be "
             + (
@@ -432,19 +440,35 @@ def bulk_decide(
             )
         )
     now = utcnow()
-    entries = []
-    by_provider: dict[int, dict[str, list[Course]]] = defaultdict(lambda: defaultdict(list))
-    for course in decided:
-        outcome, entry = _decide_one(course, action, reason, now)
+    if action == "approve":
+        decided = [
+            (c, c.outcome, ("course.approved", f"Approved {c.title}", c.changes))
+            for c in approval.approve(chosen, now)
+        ]
+    else:
+        decided = [(c, *_decide_one(c, action, reason, now)) for c in chosen]
+        db.session.flush()
+    _record_bulk(curator, decided, now, reason)
+    return BulkResult(done=len(decided), skipped=max(skipped + len(chosen) - len(decided), 0))
+
+
+def _record_bulk(curator: User, decided: list, now: datetime, reason: str) -> None:
+    """The audit entries (one statement) and the mail (one message per organisation's staff
+    member and outcome) of a bulk decision: ``decided`` holds ``(course, outcome, (action,
+    summary, detail))``, where a course needs only ``id``, ``provider_id`` and ``title``."""
+    if not decided:
+        return
+    db.session.execute(
+        insert(AuditEntry.__table__),
+        [_audit_row(curator, course, now, *entry) for course, _, entry in decided],
+    )
+    by_provider: dict[int, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for course, outcome, _ in decided:
         by_provider[course.provider_id][outcome].append(course)
-        entries.append(_audit_row(curator, course, now, *entry))
-    db.session.flush()
-    db.session.execute(insert(AuditEntry.__table__), entries)
-    providers = {c.provider_id: c.provider for c in decided}
     for provider_id, outcomes in by_provider.items():
+        provider = db.session.get(Provider, provider_id)
         for outcome, those in outcomes.items():
-            notify.courses_decided(providers[provider_id], those, outcome, reason)
-    return BulkResult(done=len(decided), skipped=max(skipped, 0))
+            notify.courses_decided(provider, those, outcome, reason)
 
 
 def _check_bulk_request(action: str, course_ids: Sequence[int] | None, reason: str) -> str:

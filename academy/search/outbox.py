@@ -48,8 +48,9 @@ def _entity_of(obj) -> tuple[str, int | None] | None:
 def changed_entities(session: Session) -> set[tuple[str, int]]:
     """The searchable entities this flush inserts, changes or deletes."""
     found: set[tuple[str, int]] = set()
-    for obj in chain(session.new, session.dirty, session.deleted):
-        if obj in session.dirty and not session.is_modified(obj):
+    dirty = session.dirty  # built anew at each access: read it once, not once per object
+    for obj in chain(session.new, dirty, session.deleted):
+        if obj in dirty and not session.is_modified(obj):
             continue
         entity = _entity_of(obj)
         if entity and entity[1] is not None:
