@@ -26,7 +26,8 @@ _TERMS = ("step", "delivery_mode", "region")
 _LISTS = ("sectors", "professions", "principles", "prerequisites")
 #: the fields holding one term, and those holding a list of terms or courses (public names)
 TERM_FIELDS, LIST_FIELDS = _TERMS, _LISTS
-_TERM_MODELS = {
+#: the model each term or list field names (prerequisites are courses)
+TERM_MODELS = _TERM_MODELS = {
     "step": Step,
     "delivery_mode": DeliveryMode,
     "region": Region,

@@ -24,11 +24,10 @@ from academy.catalogue.models import (
     course_professions,
     course_sectors,
 )
-from academy.catalogue.versions import EDITABLE, LIST_FIELDS, TERM_FIELDS, diff, named
+from academy.catalogue.versions import EDITABLE, LIST_FIELDS, TERM_FIELDS, TERM_MODELS, diff, named
 from academy.extensions import db
 from academy.providers.models import Provider
 from academy.search import outbox as search_outbox
-from academy.taxonomy.models import DeliveryMode, Principle, Profession, Region, Sector, Step
 
 CHUNK = 500
 COURSES = Course.__table__
@@ -40,14 +39,8 @@ _LIST_TABLES = {
     "principles": (course_principles, "principle_id"),
     "prerequisites": (course_prerequisites, "required_course_id"),
 }
-_TERM_MODELS = {
-    "step": Step,
-    "delivery_mode": DeliveryMode,
-    "region": Region,
-    "sectors": Sector,
-    "professions": Profession,
-    "principles": Principle,
-}
+#: the taxonomy model of each term or list field (prerequisites are courses, read apart)
+_TERM_MODELS = {name: model for name, model in TERM_MODELS.items() if name != "prerequisites"}
 #: each state a course can be approved from, as SQL: the condition that takes the course
 CLAIMS = {
     "submitted": COURSES.c.status == "submitted",
