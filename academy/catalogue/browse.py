@@ -255,7 +255,7 @@ class Facet:
         for (before, after), value in zip(self.pieces, self.values, strict=True):
             flag = " selected" if value.selected else " disabled" if value.count == 0 else ""
             parts.append(f"{before}{flag}{after}{int(value.count)})</option>\n    ")
-        return Markup("".join(parts))  # nosec B704 - made of escaped pieces and integers
+        return Markup("".join(parts))  # nosec B704  # escaped pieces and integers
 
 
 @dataclass(frozen=True)
