@@ -177,3 +177,23 @@ def test_a_searcher_opened_while_a_writer_commits_tries_again(app, monkeypatch, 
         searcher = store.searcher()
     assert searcher is not None and len(calls) == 2
     searcher.close()
+
+
+def test_the_index_files_are_read_again_whenever_they_are_replaced(app, make_course):
+    """The stamp's reads of CURRENT and state.json are kept by the files' stat: a new state or
+    a new live generation is in the very next stamp."""
+    make_course("Relational practice")
+    store = get_store()
+    indexer.sync(store, db.engine)
+    generation = store.current_generation()
+    first = stamp(store, db.session)
+    assert stamp(store, db.session) == first  # nothing replaced: the same
+    state = store.read_state(generation)
+    state.last_id += 1
+    state.gaps["12345"] = 1.0
+    store.write_state(generation, state)
+    assert stamp(store, db.session)[2:] == (state.last_id, ("12345",))
+    other = store.new_generation()
+    store.make_live(other)
+    assert store.current_generation() == other
+    assert stamp(store, db.session)[1] == other.name

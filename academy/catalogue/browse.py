@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, false, func, select
 
 from academy.catalogue.models import Course
@@ -242,6 +242,20 @@ class Facet:
     name: str
     label: str
     values: list[FacetValue]
+    #: per value, its <option> tag's escaped text before and after the selected/disabled flag
+    #: (``_option_pieces``: made once per snapshot); empty: ``options`` is empty
+    pieces: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def options(self) -> Markup:
+        """The <option> tags of ``values`` as ``_macros/facets.html`` lays them out: a value
+        selected, or else disabled when it has no results, then its name and count. Every term's
+        slug and name were escaped when its pieces were made; counts are integers."""
+        parts = []
+        for (before, after), value in zip(self.pieces, self.values, strict=True):
+            flag = " selected" if value.selected else " disabled" if value.count == 0 else ""
+            parts.append(f"{before}{flag}{after}{int(value.count)})</option>\n    ")
+        return Markup("".join(parts))  # nosec B704  # escaped pieces and integers
 
 
 @dataclass(frozen=True)
@@ -430,7 +444,7 @@ def _result(
         courses=courses,
         next_start=next_start,
         total=counted.total,
-        facets=_facets(counted.raw_counts, filters, terms),
+        facets=_facets(counted.raw_counts, filters, terms, snapshot),
         free_count=counted.free_count,
         weeks_counts=counted.weeks_counts,
         match=match,
@@ -453,17 +467,48 @@ def _closest_step(match: TextMatch | None, snapshot: CatalogueSnapshot, now: dat
     return max(counts, key=lambda step: (counts[step], -step.number))
 
 
-def _facets(raw_counts: dict[str, dict[Any, int]], filters: Filters, terms: Terms) -> list[Facet]:
+def _facets(
+    raw_counts: dict[str, dict[Any, int]],
+    filters: Filters,
+    terms: Terms,
+    snapshot: CatalogueSnapshot,
+) -> list[Facet]:
     facets = []
     for name, (_model, label) in TERM_FACETS.items():
         counts = raw_counts[name]
         selected = getattr(filters, name)
+        offered = terms.by_facet[name]
         values = [
             FacetValue(term, counts.get(term.id, 0) + counts.get("open", 0), term.slug == selected)
-            for term in terms.by_facet[name]
+            for term in offered
         ]
-        facets.append(Facet(name, label, values))
+        facets.append(Facet(name, label, values, _option_pieces(snapshot, name, offered)))
     return facets
+
+
+def _option_pieces(
+    snapshot: CatalogueSnapshot, name: str, offered: list[Any]
+) -> tuple[tuple[str, str], ...]:
+    """For each term of ``offered`` (facet ``name``), its <option> tag's text before the
+    selected/disabled flag (the slug escaped) and after it up to the count (the name escaped,
+    a step's number first), as ``Facet.options`` joins them. Kept on ``snapshot`` while
+    ``offered`` are the very terms (same objects, same order) they were made from; otherwise
+    (a snapshot read again at the same stamp) made afresh, so they never show other terms."""
+
+    def build() -> tuple[tuple[Any, ...], tuple[tuple[str, str], ...]]:
+        pieces = []
+        for term in offered:
+            number = f"{escape(term.number)}. " if name == "step" else ""
+            pieces.append(
+                (f'\n      <option value="{escape(term.slug)}"', f">{number}{escape(term.name)} (")
+            )
+        return tuple(offered), tuple(pieces)
+
+    made_from, pieces = snapshot.derived(("facet-options", name), build)
+    same = len(made_from) == len(offered) and all(
+        kept is term for kept, term in zip(made_from, offered, strict=True)
+    )
+    return pieces if same else build()[1]
 
 
 def _browse(

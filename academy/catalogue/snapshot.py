@@ -118,6 +118,7 @@ class CatalogueSnapshot:
         #: facet -> every term it offers, in display order (detached when the snapshot is shared)
         self.terms = terms
         self._by_id: dict[str, dict[int, Any]] = {}
+        self._derived: dict[Any, Any] = {}
         self._ids = ids
         self._columns = columns  # step, mode, region, provider: one value per course
         self._links = links  # facet -> (course positions, term ids)
@@ -220,6 +221,15 @@ class CatalogueSnapshot:
             courses = self._start_course[upcoming]
             first = upcoming[np.concatenate(([True], courses[1:] != courses[:-1]))]
             found[self._start_course[first]] = self._start_at[first]
+        return found
+
+    def derived(self, key: Any, build: Callable[[], Any]) -> Any:
+        """``build()``, made once per snapshot and kept under ``key``: for values that depend on
+        this snapshot alone (its terms), so they can never outlive it. Threads racing on a new
+        key may each build it; the first stored is the one every caller then gets."""
+        found = self._derived.get(key)
+        if found is None:
+            found = self._derived.setdefault(key, build())
         return found
 
     def terms_by_id(self, facet: str) -> dict[int, Any]:

@@ -14,6 +14,7 @@ from academy.catalogue.pages import get_programme
 from academy.catalogue.visibility import is_public
 from academy.db_types import utcnow
 from academy.extensions import db
+from academy.urls import path_builder
 
 bp = Blueprint("catalogue", __name__)
 
@@ -51,6 +52,7 @@ def _render_list(current: tuple | None) -> tuple[str, list[int], list]:
         sorts=browsing.SORTS,
         per_page_choices=browsing.PER_PAGE_CHOICES,
         weeks_choices=browsing.WEEKS_CHOICES,
+        course_url=path_builder("catalogue.course_detail", "slug"),
     )
     return html, [course.id for course in result.courses], list(result.next_start.values())
 

@@ -96,13 +96,16 @@ def result_cache() -> ResultCache | None:
     return cache
 
 
+_NEWEST_OUTBOX_ID = select(func.max(SearchOutbox.id))
+
+
 def stamp(store: IndexStore, session) -> tuple:
     """What a cached result depends on besides its filters: the newest outbox id in the
     database, and the live index's generation with the entries it has applied (one query and
-    two small file reads)."""
-    newest = session.scalar(select(func.max(SearchOutbox.id))) or 0
+    two small files, read again only when replaced)."""
+    # on the session's connection (its transaction) without the ORM's statement handling
+    newest = session.connection().scalar(_NEWEST_OUTBOX_ID) or 0
     generation = store.current_generation()
     if generation is None:
         return (newest, None)
-    state = store.read_state(generation)
-    return (newest, generation.name, state.last_id, tuple(sorted(state.gaps)))
+    return (newest, generation.name, *store.applied(generation))

@@ -73,6 +73,19 @@ def highlight_analyzer(value: str, chars: bool = False, mode: str = "", **_optio
         yield token
 
 
+def marked_spans(value: str, terms: frozenset[str], limit: int = 32768) -> list[tuple[int, int]]:
+    """Where in ``value`` the tokens ``highlight_analyzer`` makes have their text in ``terms``
+    (stop words included, as the highlighter marks them), in order, up to the first token ending
+    past ``limit`` characters (Whoosh's ``WholeFragmenter`` stops there)."""
+    spans = []
+    for match in _TOKEN.finditer(value):
+        if match.end() > limit:
+            break
+        if _word_form(match.group())[0] in terms:
+            spans.append(match.span())
+    return spans
+
+
 # Raise when the schema or the documents change: an index built with another version rebuilds.
 SCHEMA_VERSION = 3
 

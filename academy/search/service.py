@@ -3,6 +3,7 @@ what is shown (``academy.catalogue.browse`` re-reads them through the visibility
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +23,7 @@ from academy.search.query import (
     words,
 )
 from academy.search.ranker import Ranker, ranker_for
-from academy.search.schema import TEXT_FIELDS, highlight_analyzer, pair_key
+from academy.search.schema import TEXT_FIELDS, highlight_analyzer, marked_spans, pair_key
 from academy.search.spelling import spelling_for
 from academy.search.store import IndexStore
 
@@ -464,11 +465,17 @@ def highlight(text: str, terms: frozenset[str], whole: bool = False) -> Markup:
 
     ``whole`` keeps the entire text (titles); otherwise the best fragments are kept (summaries).
     Neither the text nor the query can inject HTML: everything outside the marks is escaped.
+    The marks are Whoosh's (``HtmlFormatter``; ``tests/test_search_highlight.py`` holds them to
+    it): a whole text is marked here directly, fragments are left to Whoosh.
     """
     if not text:
         return Markup("")
-    if terms:
-        fragmenter = wh.WholeFragmenter() if whole else wh.ContextFragmenter(300, 80)
+    # with no word to mark, Whoosh finds no fragment and the text is escaped as it is
+    spans = marked_spans(text, terms) if terms else []
+    if spans and whole:
+        return Markup(_mark_whole(text, spans))  # nosec B704  # escaped around and in the marks
+    if spans:
+        fragmenter = wh.ContextFragmenter(300, 80)
         # a formatter per call: it numbers the terms it has seen, and threads share this code
         formatter = wh.HtmlFormatter(tagname="mark", classname="hit", termclass="t", between=" … ")
         marked = wh.highlight(text, terms, highlight_analyzer, fragmenter, formatter, top=2)
@@ -476,3 +483,21 @@ def highlight(text: str, terms: frozenset[str], whole: bool = False) -> Markup:
             # Whoosh's HtmlFormatter escapes all the text around the marks (a test holds it)
             return Markup(marked)  # nosec B704
     return escape(text)
+
+
+def _mark_whole(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with each of ``spans`` in ``<mark class="hit tN">``, as Whoosh's
+    ``HtmlFormatter`` marks one whole fragment: every piece escaped (``&``, ``<``, ``>``), N
+    numbering the distinct words marked in order of appearance, modulo 5."""
+    seen: dict[str, int] = {}
+    parts = []
+    index = 0
+    for start, end in spans:
+        if start > index:
+            parts.append(html.escape(text[index:start], quote=False))
+        word = html.escape(text[start:end], quote=False)
+        number = seen.setdefault(word, len(seen) % 5)
+        parts.append(f'<mark class="hit t{number}">{word}</mark>')
+        index = end
+    parts.append(html.escape(text[index:], quote=False))
+    return "".join(parts)

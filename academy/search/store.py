@@ -71,6 +71,26 @@ class IndexStore:
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = Path(root)
         self._local = threading.local()
+        # path -> (its stat when read, its text): CURRENT and state.json, read on every request
+        self._texts: dict[Path, tuple[tuple[int, ...], str]] = {}
+
+    def _read_text(self, path: Path) -> str:
+        """``path``'s text, read again only when its stat (inode, size, times) has changed: every
+        write here replaces the file (``_write_atomically``), which gives it a new inode.
+
+        :raise FileNotFoundError: when it does not exist.
+        """
+        info = os.stat(path)
+        key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        kept = self._texts.get(path)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        # read after the stat: if replaced in between, the next stat differs and reads it again
+        text = path.read_text(encoding="utf-8")
+        if len(self._texts) > 16:  # old generations' states: keep the memory bounded
+            self._texts.clear()
+        self._texts[path] = (key, text)
+        return text
 
     # -- generations -------------------------------------------------------------------------
     @property
@@ -88,7 +108,7 @@ class IndexStore:
     def current_generation(self) -> Path | None:
         """The live generation's folder, or ``None`` when no index has been built."""
         try:
-            name = (self.root / "CURRENT").read_text(encoding="utf-8").strip()
+            name = self._read_text(self.root / "CURRENT").strip()
         except FileNotFoundError:
             return None
         path = self.root / name
@@ -134,6 +154,15 @@ class IndexStore:
             return IndexState.from_json((generation / "state.json").read_text(encoding="utf-8"))
         except FileNotFoundError:
             return IndexState()
+
+    def applied(self, generation: Path) -> tuple[int, tuple[str, ...]]:
+        """What ``generation`` has applied, as ``read_state`` reads it (its last id and its gaps,
+        sorted), with state.json read again only when it has been replaced."""
+        try:
+            state = IndexState.from_json(self._read_text(generation / "state.json"))
+        except FileNotFoundError:
+            state = IndexState()
+        return state.last_id, tuple(sorted(state.gaps))
 
     @staticmethod
     def write_state(generation: Path, state: IndexState) -> None:
