@@ -9,8 +9,6 @@ and goes back to a page, :func:`to_course` and :func:`to_cohort` the way back.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -27,7 +25,6 @@ from academy.providers.models import Provider
 from academy.unit_of_work import attempt
 
 bp = Blueprint("manage", __name__, url_prefix="/provider")
-UK = ZoneInfo("Europe/London")
 
 
 def form_status(form, problem=None) -> int:
@@ -125,13 +122,3 @@ def button(back: Response, action: Callable[[], Done], form: FlaskForm, *, inval
         message, category = (done, "success") if isinstance(done, str) else done
         flash(message, category)
     return back
-
-
-def uk_to_utc(day: date, at: time) -> datetime:
-    """A day and a time typed on a UK wall clock, as the UTC moment the database stores."""
-    return datetime.combine(day, at, tzinfo=UK).astimezone(UTC)
-
-
-def uk_local(moment: datetime) -> datetime:
-    """A stored moment on the UK wall clock, for filling in forms."""
-    return moment.astimezone(UK)
