@@ -1,4 +1,4 @@
-"""Bulk approval is set-based (``academy.curation.approval``): it must leave exactly what
+"""Bulk approval is set-based (``academy.catalogue.approval``): it must leave exactly what
 approving each course alone leaves (rows, remembered versions, audit, search outbox), take a
 course only from a state the table of moves lets it be approved from, never approve a course
 another curator decided meanwhile, and read a fixed number of times whatever the number."""
@@ -10,9 +10,8 @@ import json
 from sqlalchemy import select
 
 from academy.audit import AuditEntry
-from academy.catalogue import states
+from academy.catalogue import approval, states
 from academy.catalogue.models import Course
-from academy.curation import approval
 from academy.curation import services as curation
 from academy.db_types import utcnow
 from academy.extensions import db

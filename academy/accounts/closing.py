@@ -38,19 +38,17 @@ def sole_admin_of(user: User) -> list[Provider]:
         .group_by(ProviderMembership.provider_id)
         .subquery()
     )
-    return list(
-        db.session.scalars(
-            select(Provider)
-            .join(ProviderMembership, ProviderMembership.provider_id == Provider.id)
-            .join(admins, admins.c.provider_id == Provider.id)
-            .where(
-                ProviderMembership.user_id == user.id,
-                ProviderMembership.is_admin.is_(True),
-                admins.c.admins <= 1,
-            )
-            .order_by(Provider.name)
+    return db.session.scalars(
+        select(Provider)
+        .join(ProviderMembership, ProviderMembership.provider_id == Provider.id)
+        .join(admins, admins.c.provider_id == Provider.id)
+        .where(
+            ProviderMembership.user_id == user.id,
+            ProviderMembership.is_admin.is_(True),
+            admins.c.admins <= 1,
         )
-    )
+        .order_by(Provider.name)
+    ).all()
 
 
 def forget_sign_in(user: User) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, session
+from flask import abort, current_app, request, session
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
@@ -105,17 +104,30 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def curator_required(view):
-    """Only curators; others get 403 (anonymous users are sent to log in)."""
+def open_to_all(view):
+    """Marks a view that :func:`signed_in_only` lets anyone see (a public page of a blueprint
+    whose other pages need an account)."""
+    view.open_to_all = True
+    return view
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        from academy.extensions import login_manager
 
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        if not current_user.is_curator:
-            abort(403)
-        return view(*args, **kwargs)
+def signed_in_only():
+    """A blueprint's ``before_request`` guard when every page of it needs an account, but those
+    marked :func:`open_to_all`: an anonymous visitor is sent to log in (as ``login_required``
+    does, ``next`` kept); anyone signed in goes on to the view, which still checks what they
+    may see."""
+    from academy.extensions import login_manager
 
-    return wrapped
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not current_user.is_authenticated and not getattr(view, "open_to_all", False):
+        return login_manager.unauthorized()
+    return None
+
+
+def curators_only():
+    """A blueprint's ``before_request`` guard when every page of it is for curators: anonymous
+    visitors are sent to log in, everyone else who is not a curator gets 403."""
+    refused = signed_in_only()
+    if refused is None and not current_user.is_curator:
+        abort(403)
+    return refused

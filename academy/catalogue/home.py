@@ -66,4 +66,4 @@ def escalator_courses(sector: Sector | None) -> list[Course]:
         tagged = select(course_sectors.c.course_id).where(course_sectors.c.sector_id == sector.id)
         any_tag = select(course_sectors.c.course_id)
         statement = statement.where(or_(Course.id.in_(tagged), Course.id.not_in(any_tag)))
-    return list(db.session.scalars(statement).all())
+    return db.session.scalars(statement).all()

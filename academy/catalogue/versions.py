@@ -10,6 +10,7 @@ rename never looks like a change of the course; the *snapshot* form (:func:`snap
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -61,15 +62,17 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, list
     }
 
 
+def _editable(values: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """``(name, value)`` for each editable field ``values`` has, in ``EDITABLE``'s order."""
+    return ((name, values[name]) for name in EDITABLE if name in values)
+
+
 def encode(values: dict[str, Any]) -> dict[str, Any]:
     """Model values (terms and courses as objects) as JSON-able values: ids for terms and
     courses, sorted id lists, no fee unless the cost is a fee. Two encodings are equal exactly
     when the listings are."""
     out: dict[str, Any] = {}
-    for name in EDITABLE:
-        if name not in values:
-            continue
-        value = values[name]
+    for name, value in _editable(values):
         if name in _TERMS:
             value = value.id if value is not None else None
         elif name in _LISTS:
@@ -105,10 +108,7 @@ def decode(data: dict[str, Any]) -> dict[str, Any]:
     that no longer exists is left out of a list (or kept as it is, for a single term)."""
     rows = _lookup(data)
     values: dict[str, Any] = {}
-    for name in EDITABLE:
-        if name not in data:
-            continue
-        value = data[name]
+    for name, value in _editable(data):
         if name in _TERMS:
             if value is None:
                 values[name] = None

@@ -184,13 +184,11 @@ def course_of(entry: LearningRecordEntry) -> Course | None:
 
 def credentials_of(user: User) -> list[IssuedCredential]:
     """Every credential issued to ``user``, newest first (one query)."""
-    return list(
-        db.session.scalars(
-            select(IssuedCredential)
-            .where(IssuedCredential.user_id == user.id)
-            .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
-        )
-    )
+    return db.session.scalars(
+        select(IssuedCredential)
+        .where(IssuedCredential.user_id == user.id)
+        .order_by(IssuedCredential.issued_at.desc(), IssuedCredential.id.desc())
+    ).all()
 
 
 def get_own_credential(user: User, public_id: str) -> IssuedCredential | None:

@@ -19,21 +19,19 @@ from sqlalchemy.orm import selectinload
 from academy import audit
 from academy.accounts.models import User
 from academy.audit import AuditEntry
-from academy.catalogue import states
+from academy.catalogue import approval, states
+from academy.catalogue.approval import waiting_since
 from academy.catalogue.models import (
     Course,
     course_principles,
     course_professions,
     course_sectors,
 )
-from academy.curation import approval
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.imports.text import match_key
 from academy.providers import notify
 from academy.providers.courses import (
-    changes_since_approval,
-    decode,
     encoded,
     pending,
 )
@@ -72,10 +70,6 @@ PER_PAGE = 50
 def waiting() -> object:
     """The condition a course in the curators' queue meets."""
     return or_(Course.status == "submitted", Course.review_requested_at.is_not(None))
-
-
-def waiting_since():
-    return func.coalesce(Course.review_requested_at, Course.updated_at)
 
 
 def kind_of() -> object:
@@ -168,17 +162,15 @@ def last_approval(course: Course) -> AuditEntry | None:
 
 def earlier_rejections(course: Course) -> list[AuditEntry]:
     """The course's earlier rejections and unpublishings, newest first (with their reasons)."""
-    return list(
-        db.session.scalars(
-            select(AuditEntry)
-            .where(
-                AuditEntry.course_id == course.id,
-                AuditEntry.action.in_(("course.rejected", "course.unpublished")),
-            )
-            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-            .limit(20)
+    return db.session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.course_id == course.id,
+            AuditEntry.action.in_(("course.rejected", "course.unpublished")),
         )
-    )
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(20)
+    ).all()
 
 
 def review_token(course: Course) -> str:
@@ -204,28 +196,6 @@ def _check_fresh(course: Course, token: str | None) -> None:
         )
 
 
-def _approve_one(course: Course, now: datetime) -> tuple[dict, str]:
-    """Make the reviewed version live; ``(what changed, outcome)``. Flushes nothing."""
-    changes = changes_since_approval(course)
-    edit = pending(course)
-    if edit is not None:
-        values = decode(edit)
-        for name, value in values.items():
-            setattr(course, name, value)
-        if course.cost_type != "fee":
-            course.fee_pence = None
-        course.pending_edit = None
-        outcome = "edit_approved"
-    else:
-        course.status = "published"
-        course.published_at = course.published_at or now
-        outcome = "approved"
-    course.review_requested_at = None
-    course.rejection_reason = ""
-    course.approved_snapshot = json.dumps(encoded(course), sort_keys=True)
-    return changes, outcome
-
-
 def _version_under_review(course: Course) -> dict:
     """The listing a curator decides on, encoded: the pending edit over the live version."""
     return {**encoded(course), **(pending(course) or {})}
@@ -245,15 +215,6 @@ def rejected_version(course: Course) -> tuple[AuditEntry, dict] | None:
     return (entry, version) if isinstance(version, dict) else None
 
 
-def _reject_one(course: Course, reason: str) -> str:
-    outcome = "edit_rejected" if course.status == "published" else "rejected"
-    if course.status != "published":
-        course.status = "rejected"
-    course.review_requested_at = None
-    course.rejection_reason = reason
-    return outcome
-
-
 def approve(curator: User, course: Course, token: str | None = None) -> Course:
     """Publish the course, or make a published course's pending edit live (the search index
     follows through its outbox); remember this version and tell the provider's staff.
@@ -270,7 +231,7 @@ def approve(curator: User, course: Course, token: str | None = None) -> Course:
             f"{course.provider.name} is not verified yet, so its courses cannot be published."
             " Verify the organisation first."
         )
-    changes, outcome = _approve_one(course, utcnow())
+    changes, outcome = approval.approve_one(course, utcnow())
     db.session.flush()
     audit.record(
         curator, "course.approved", f"Approved {course.title}", course=course, detail=changes
@@ -293,7 +254,7 @@ def reject(curator: User, course: Course, reason: str, token: str | None = None)
         raise CurationError(states.REFUSALS["reject"])
     _check_fresh(course, token)
     version = _version_under_review(course)
-    outcome = _reject_one(course, reason.strip())
+    outcome = approval.reject_one(course, reason.strip())
     db.session.flush()
     audit.record(
         curator,
@@ -317,14 +278,7 @@ def unpublish(curator: User, course: Course, reason: str) -> Course:
         raise CurationError(states.REFUSALS["unpublish"])
     if not reason.strip():
         raise CurationError("Say why, so the provider knows what to change.")
-    edit = pending(course)
-    if edit is not None:
-        for name, value in decode(edit).items():
-            setattr(course, name, value)
-        course.pending_edit = None
-    course.status = "rejected"
-    course.review_requested_at = None
-    course.rejection_reason = reason.strip()
+    approval.unpublish_one(course, reason.strip())
     db.session.flush()
     audit.record(
         curator,
@@ -401,7 +355,7 @@ def chosen_courses(course_ids: Sequence[int] | None, filters: QueueFilter | None
         query = query.where(Course.id.in_(list(course_ids)))
     else:
         query = query.where(*(filters or QueueFilter()).where())
-    return list(db.session.scalars(query))
+    return db.session.scalars(query).all()
 
 
 def bulk_decide(
@@ -487,10 +441,10 @@ def _decide_one(course: Course, action: str, reason: str, now) -> tuple[str, tup
     """Approve or reject one course of a bulk decision: its outcome, and its audit action,
     summary and detail."""
     if action == "approve":
-        changes, outcome = _approve_one(course, now)
+        changes, outcome = approval.approve_one(course, now)
         return outcome, ("course.approved", f"Approved {course.title}", changes)
     version = _version_under_review(course)
-    outcome = _reject_one(course, reason)
+    outcome = approval.reject_one(course, reason)
     detail = {"reason": reason, "outcome": outcome, "bulk": True, "version": version}
     return outcome, ("course.rejected", f"Rejected {course.title}: {reason}", detail)
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from academy import params
-from academy.accounts.security import curator_required
+from academy.accounts.security import curators_only
 from academy.catalogue.models import Course
 from academy.catalogue.versions import named, review_pair
 from academy.curation import services
@@ -25,6 +25,10 @@ from academy.taxonomy.models import TERM_MODELS
 from academy.unit_of_work import attempt
 
 bp = Blueprint("curation", __name__, url_prefix="/curation")
+# every page here is for curators only, checked before any view runs
+bp.before_request(curators_only)
+#: a taxonomy URL's kind: only the kinds there are match (anything else is a 404)
+KIND = f"<any({', '.join(TERM_MODELS)}):kind>"
 
 
 def _course_or_404(course_id: int) -> Course:
@@ -84,13 +88,11 @@ def _queue_page(filters: services.QueueFilter, form: BulkForm, status: int = 200
 
 
 @bp.get("")
-@curator_required
 def queue():
     return _queue_page(_queue_filter(), BulkForm(formdata=None))
 
 
 @bp.post("/bulk")
-@curator_required
 def bulk():
     """Step 1 shows what the decision will touch and asks for the reason; step 2
     (``confirmed``) decides. Nothing chosen: the queue again, with the message, unchanged."""
@@ -139,7 +141,6 @@ def _confirm_page(form, chosen, filters, count, sample):
 
 
 @bp.get("/courses/<int:course_id>")
-@curator_required
 def review(course_id: int):
     course = _course_or_404(course_id)
     return _review_page(course, ReasonForm(formdata=None))
@@ -177,7 +178,6 @@ def _review_page(course, reason_form, status=200):
 
 
 @bp.post("/courses/<int:course_id>/approve")
-@curator_required
 def approve(course_id: int):
     course = _course_or_404(course_id)
     form = ReasonForm(formdata=None)
@@ -194,7 +194,6 @@ def approve(course_id: int):
 
 
 @bp.post("/courses/<int:course_id>/reject")
-@curator_required
 def reject(course_id: int):
     return _with_reason(
         course_id,
@@ -206,7 +205,6 @@ def reject(course_id: int):
 
 
 @bp.post("/courses/<int:course_id>/unpublish")
-@curator_required
 def unpublish(course_id: int):
     return _with_reason(course_id, services.unpublish, "is no longer public")
 
@@ -224,7 +222,6 @@ def _with_reason(course_id: int, action, done: str):
 
 
 @bp.get("/providers")
-@curator_required
 def providers():
     return render_template(
         "curation/providers.html", rows=services.providers_for_curators(), confirm=ConfirmForm()
@@ -232,7 +229,6 @@ def providers():
 
 
 @bp.post("/providers/<int:provider_id>/verify")
-@curator_required
 def verify(provider_id: int):
     provider = db.session.get(Provider, provider_id) or abort(404)
     with attempt(flash_refusal=True):
@@ -259,16 +255,12 @@ def _taxonomy_page(form=None, merge=None, failed_kind=None, status=200):
 
 
 @bp.get("/taxonomy")
-@curator_required
 def taxonomy():
     return _taxonomy_page()
 
 
-@bp.post("/taxonomy/<kind>")
-@curator_required
+@bp.post(f"/taxonomy/{KIND}")
 def add_term(kind: str):
-    if kind not in TERM_MODELS:
-        abort(404)
     form = TermForm()
     if form.validate_on_submit():
         with attempt(form):
@@ -278,11 +270,8 @@ def add_term(kind: str):
     return _taxonomy_page(form=form, failed_kind=kind, status=422)
 
 
-@bp.post("/taxonomy/<kind>/merge")
-@curator_required
+@bp.post(f"/taxonomy/{KIND}/merge")
 def merge_terms(kind: str):
-    if kind not in TERM_MODELS:
-        abort(404)
     form = MergeForm()
     if form.validate_on_submit():
         with attempt(form):
@@ -292,11 +281,8 @@ def merge_terms(kind: str):
     return _taxonomy_page(merge=form, failed_kind=kind, status=422)
 
 
-@bp.post("/taxonomy/<kind>/<int:term_id>")
-@curator_required
+@bp.post(f"/taxonomy/{KIND}/<int:term_id>")
 def change_term(kind: str, term_id: int):
-    if kind not in TERM_MODELS:
-        abort(404)
     action = request.form.get("action")
     if action not in ("rename", "retire", "restore"):
         abort(400)
@@ -320,7 +306,6 @@ def _date_arg(name: str) -> date | None:
 
 
 @bp.get("/audit")
-@curator_required
 def audit_log():
     filters = services.AuditFilter(
         actor_id=params.query_int("person"),  # 400 with a message unless a 32-bit id

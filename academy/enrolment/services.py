@@ -727,14 +727,12 @@ def cancel_places(actor: User, cohort_id: int, message: str = "") -> list[Enrolm
     if cohort.is_cancelled:
         raise NotAllowed("This cohort is already cancelled.")
     now = utcnow()
-    told = list(
-        db.session.scalars(
-            select(Enrolment)
-            .where(Enrolment.cohort_id == cohort.id, Enrolment.status.in_(states.sources("cancel")))
-            .options(selectinload(Enrolment.user))
-            .order_by(Enrolment.id)
-        )
-    )
+    told = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.cohort_id == cohort.id, Enrolment.status.in_(states.sources("cancel")))
+        .options(selectinload(Enrolment.user))
+        .order_by(Enrolment.id)
+    ).all()
     seats = 0
     for enrolment in told:
         was = enrolment.status
@@ -927,26 +925,22 @@ def my_learning(user: User, now: datetime | None = None) -> Learning:
 
 def calendar_enrolments(user: User) -> list[Enrolment]:
     """The enrolments a learner's calendar feed shows: places held or completed."""
-    return list(
-        db.session.scalars(
-            select(Enrolment)
-            .where(Enrolment.user_id == user.id, Enrolment.status.in_(("enrolled", "completed")))
-            .options(
-                selectinload(Enrolment.cohort).selectinload(Cohort.sessions),
-                selectinload(Enrolment.cohort).selectinload(Cohort.course),
-            )
+    return db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.user_id == user.id, Enrolment.status.in_(("enrolled", "completed")))
+        .options(
+            selectinload(Enrolment.cohort).selectinload(Cohort.sessions),
+            selectinload(Enrolment.cohort).selectinload(Cohort.course),
         )
-    )
+    ).all()
 
 
 def roster_rows(cohort: Cohort) -> list[Enrolment]:
     """The one roster query: everyone on the cohort except those who withdrew, with their
     users, by state then queue order (one query). Who may see it is the caller's rule."""
-    return list(
-        db.session.scalars(
-            select(Enrolment)
-            .where(Enrolment.cohort_id == cohort.id, Enrolment.status != "withdrawn")
-            .options(selectinload(Enrolment.user))
-            .order_by(Enrolment.status, Enrolment.queued_at, Enrolment.id)
-        )
-    )
+    return db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.cohort_id == cohort.id, Enrolment.status != "withdrawn")
+        .options(selectinload(Enrolment.user))
+        .order_by(Enrolment.status, Enrolment.queued_at, Enrolment.id)
+    ).all()

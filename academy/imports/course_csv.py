@@ -974,13 +974,11 @@ class _Programmes:
     def __init__(self, provider: Provider) -> None:
         own: list[Programme] = []
         if provider.id is not None:
-            own = list(
-                db.session.scalars(
-                    select(Programme)
-                    .where(Programme.provider_id == provider.id)
-                    .options(selectinload(Programme.modules))
-                )
-            )
+            own = db.session.scalars(
+                select(Programme)
+                .where(Programme.provider_id == provider.id)
+                .options(selectinload(Programme.modules))
+            ).all()
         self.taken: set[str] = set()
         self.other_slugs: set[str] = set()
         for slug, provider_id in db.session.execute(select(Programme.slug, Programme.provider_id)):

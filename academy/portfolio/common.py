@@ -29,7 +29,7 @@ def entries_for(user: User, *, include_withdrawn: bool = True) -> list[LearningR
     )
     if not include_withdrawn:
         query = query.where(LearningRecordEntry.withdrawn_at.is_(None))
-    return list(db.session.scalars(query))
+    return db.session.scalars(query).all()
 
 
 def get_own_entry(user: User, entry_id: int) -> LearningRecordEntry:

@@ -110,38 +110,34 @@ def _corrected(entry: LearningRecordEntry, user: User, now: datetime, note: str)
 
 def verified_entries(user: User) -> list[LearningRecordEntry]:
     """A learner's verified entries, withdrawn ones too, newest first."""
-    return list(
-        db.session.scalars(
-            select(LearningRecordEntry)
-            .where(LearningRecordEntry.user_id == user.id, LearningRecordEntry.verified)
-            .order_by(LearningRecordEntry.completed_at.desc())
-        )
-    )
+    return db.session.scalars(
+        select(LearningRecordEntry)
+        .where(LearningRecordEntry.user_id == user.id, LearningRecordEntry.verified)
+        .order_by(LearningRecordEntry.completed_at.desc())
+    ).all()
 
 
 def verified_record(user: User) -> list[LearningRecordEntry]:
     """:func:`verified_entries` with only what My learning's record shows loaded."""
     E = LearningRecordEntry  # noqa: N806 (a short name for the columns below)
-    return list(
-        db.session.scalars(
-            select(E)
-            .where(E.user_id == user.id, E.verified)
-            .order_by(E.completed_at.desc())
-            .options(
-                load_only(
-                    E.title,
-                    E.provider_name,
-                    E.completed_at,
-                    E.hours,
-                    E.withdrawn_at,
-                    E.confirmed_by_name,
-                    E.corrected_at,
-                    E.corrected_by_name,
-                    E.correction_note,
-                )  # fmt: skip
-            )
+    return db.session.scalars(
+        select(E)
+        .where(E.user_id == user.id, E.verified)
+        .order_by(E.completed_at.desc())
+        .options(
+            load_only(
+                E.title,
+                E.provider_name,
+                E.completed_at,
+                E.hours,
+                E.withdrawn_at,
+                E.confirmed_by_name,
+                E.corrected_at,
+                E.corrected_by_name,
+                E.correction_note,
+            )  # fmt: skip
         )
-    )
+    ).all()
 
 
 def init_app(app: Flask) -> None:

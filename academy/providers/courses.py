@@ -87,14 +87,12 @@ def get_course(user: User, provider: Provider, course_id: int) -> Course:
 
 
 def provider_courses(provider: Provider) -> list[Course]:
-    return list(
-        db.session.scalars(
-            select(Course)
-            .where(Course.provider_id == provider.id)
-            .options(selectinload(Course.step), selectinload(Course.cohorts))
-            .order_by(Course.title)
-        )
-    )
+    return db.session.scalars(
+        select(Course)
+        .where(Course.provider_id == provider.id)
+        .options(selectinload(Course.step), selectinload(Course.cohorts))
+        .order_by(Course.title)
+    ).all()
 
 
 def _check_reference(provider: Provider, reference: str, course: Course | None) -> None:

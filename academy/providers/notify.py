@@ -20,24 +20,18 @@ from academy.mail.preferences import wanting
 
 def staff(provider_id: int) -> list[User]:
     """The organisation's staff, in one query."""
-    return list(
-        db.session.scalars(
-            select(User)
-            .join(ProviderMembership, ProviderMembership.user_id == User.id)
-            .where(ProviderMembership.provider_id == provider_id, User.deleted_at.is_(None))
-            .order_by(User.id)
-        )
-    )
+    return db.session.scalars(
+        select(User)
+        .join(ProviderMembership, ProviderMembership.user_id == User.id)
+        .where(ProviderMembership.provider_id == provider_id, User.deleted_at.is_(None))
+        .order_by(User.id)
+    ).all()
 
 
 def curators() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.is_curator.is_(True), User.deleted_at.is_(None))
-            .order_by(User.id)
-        )
-    )
+    return db.session.scalars(
+        select(User).where(User.is_curator.is_(True), User.deleted_at.is_(None)).order_by(User.id)
+    ).all()
 
 
 def _send(users: Sequence[User], kind: str, template: str, **context) -> int:

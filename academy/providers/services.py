@@ -122,14 +122,12 @@ def update_organisation(user: User, provider: Provider, **values) -> dict[str, l
 
 
 def members(provider: Provider) -> list[ProviderMembership]:
-    return list(
-        db.session.scalars(
-            select(ProviderMembership)
-            .where(ProviderMembership.provider_id == provider.id)
-            .options(selectinload(ProviderMembership.user))
-            .order_by(ProviderMembership.created_at)
-        )
-    )
+    return db.session.scalars(
+        select(ProviderMembership)
+        .where(ProviderMembership.provider_id == provider.id)
+        .options(selectinload(ProviderMembership.user))
+        .order_by(ProviderMembership.created_at)
+    ).all()
 
 
 #: how long an expired, unused invitation stays listed (so it can be sent again)
@@ -142,18 +140,16 @@ def pending_invitations(
     """Invitations not used and not cancelled, oldest first: those waiting, and those that
     expired in the last 30 days (they can be sent again)."""
     now = now or utcnow()
-    return list(
-        db.session.scalars(
-            select(ProviderInvitation)
-            .where(
-                ProviderInvitation.provider_id == provider.id,
-                ProviderInvitation.used_at.is_(None),
-                ProviderInvitation.cancelled_at.is_(None),
-                ProviderInvitation.expires_at > now - EXPIRED_LISTED_FOR,
-            )
-            .order_by(ProviderInvitation.created_at)
+    return db.session.scalars(
+        select(ProviderInvitation)
+        .where(
+            ProviderInvitation.provider_id == provider.id,
+            ProviderInvitation.used_at.is_(None),
+            ProviderInvitation.cancelled_at.is_(None),
+            ProviderInvitation.expires_at > now - EXPIRED_LISTED_FOR,
         )
-    )
+        .order_by(ProviderInvitation.created_at)
+    ).all()
 
 
 def _own_invitation(

@@ -38,12 +38,12 @@ class Recommendation:
 
 def steps() -> list[Step]:
     """Every escalator step, introductory (0) first."""
-    return list(db.session.scalars(select(Step).order_by(Step.number)))
+    return db.session.scalars(select(Step).order_by(Step.number)).all()
 
 
 def principles() -> list[Principle]:
     """The charter principles in display order, retired ones included (entries may name them)."""
-    return list(db.session.scalars(select(Principle).order_by(Principle.position, Principle.id)))
+    return db.session.scalars(select(Principle).order_by(Principle.position, Principle.id)).all()
 
 
 def highest_step_reached(user: User) -> int | None:

@@ -29,7 +29,7 @@ def portfolio_day(value: date | None) -> str:
 
 def principles() -> list[Principle]:
     """Every charter principle, in the taxonomy's order (retired ones too: the form decides)."""
-    return list(db.session.scalars(select(Principle).order_by(Principle.position, Principle.name)))
+    return db.session.scalars(select(Principle).order_by(Principle.position, Principle.name)).all()
 
 
 def entry_page(entry: LearningRecordEntry, *, evidence_form=None, status: int = 200):

@@ -119,16 +119,14 @@ def last_moment(link: ShareLink) -> datetime:
 def shareable_entries(user: User) -> list[LearningRecordEntry]:
     """The learner's entries that may go in a link (all but withdrawn completions), newest
     first, in one query."""
-    return list(
-        db.session.scalars(
-            select(LearningRecordEntry)
-            .where(
-                LearningRecordEntry.user_id == user.id,
-                LearningRecordEntry.withdrawn_at.is_(None),
-            )
-            .order_by(LearningRecordEntry.completed_at.desc(), LearningRecordEntry.id.desc())
+    return db.session.scalars(
+        select(LearningRecordEntry)
+        .where(
+            LearningRecordEntry.user_id == user.id,
+            LearningRecordEntry.withdrawn_at.is_(None),
         )
-    )
+        .order_by(LearningRecordEntry.completed_at.desc(), LearningRecordEntry.id.desc())
+    ).all()
 
 
 def links_for(user: User, now: datetime | None = None) -> list[LinkRow]:
@@ -168,15 +166,13 @@ def create_link(
     wanted = set(entry_ids)
     if not wanted:
         raise ShareError("Choose at least one entry to share.")
-    entries = list(
-        db.session.scalars(
-            select(LearningRecordEntry).where(
-                LearningRecordEntry.id.in_(wanted),
-                LearningRecordEntry.user_id == user.id,
-                LearningRecordEntry.withdrawn_at.is_(None),
-            )
+    entries = db.session.scalars(
+        select(LearningRecordEntry).where(
+            LearningRecordEntry.id.in_(wanted),
+            LearningRecordEntry.user_id == user.id,
+            LearningRecordEntry.withdrawn_at.is_(None),
         )
-    )
+    ).all()
     if len(entries) != len(wanted):
         raise ShareError("Choose entries from your own portfolio.")
     token = secrets.token_urlsafe(32)
@@ -237,19 +233,17 @@ def open_link(token: str, now: datetime | None = None) -> SharedPortfolio:
     :raise LinkUnavailable: unknown, malformed, expired or revoked.
     """
     link, name = _live_link(token, now)
-    entries = list(
-        db.session.scalars(
-            select(LearningRecordEntry)
-            .join(share_link_entries, share_link_entries.c.entry_id == LearningRecordEntry.id)
-            .where(
-                share_link_entries.c.share_link_id == link.id,
-                LearningRecordEntry.user_id == link.user_id,
-                LearningRecordEntry.withdrawn_at.is_(None),
-            )
-            .options(selectinload(LearningRecordEntry.evidence))
-            .order_by(LearningRecordEntry.completed_at.desc(), LearningRecordEntry.id.desc())
+    entries = db.session.scalars(
+        select(LearningRecordEntry)
+        .join(share_link_entries, share_link_entries.c.entry_id == LearningRecordEntry.id)
+        .where(
+            share_link_entries.c.share_link_id == link.id,
+            LearningRecordEntry.user_id == link.user_id,
+            LearningRecordEntry.withdrawn_at.is_(None),
         )
-    )
+        .options(selectinload(LearningRecordEntry.evidence))
+        .order_by(LearningRecordEntry.completed_at.desc(), LearningRecordEntry.id.desc())
+    ).all()
     return SharedPortfolio(link=link, learner_name=name, entries=entries)
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import flash, redirect, render_template, request, send_file, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
+from academy.accounts.security import open_to_all
 from academy.extensions import db
 from academy.providers import imports
 from academy.providers.forms import ConfirmForm, ImportForm
@@ -26,11 +27,13 @@ def _document(name: str, mimetype: str, download_name: str):
 
 
 @bp.get("/import-template.csv")
+@open_to_all
 def import_template():
     return _document("import-template.csv", "text/csv", "academy-course-template.csv")
 
 
 @bp.get("/import-guide.txt")
+@open_to_all
 def import_guide():
     return _document("import-guide.md", "text/plain", "academy-import-column-guide.txt")
 
@@ -62,7 +65,6 @@ def too_large(error):
 
 
 @bp.route("/<slug>/import", methods=["GET", "POST"])
-@login_required
 def import_courses(slug: str):
     provider = staff_organisation(slug)
     form = ImportForm()
@@ -88,7 +90,6 @@ def import_courses(slug: str):
 
 
 @bp.post("/<slug>/import/confirm")
-@login_required
 def confirm_import(slug: str):
     provider = staff_organisation(slug)
     skip_bad_rows = request.form.get("skip_bad_rows") == "yes"

@@ -7,7 +7,7 @@ UK local time, the horizon, the gap and the fold at the clock changes.
 from __future__ import annotations
 
 from flask import flash, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from academy.catalogue import schedule
 from academy.db_types import utcnow
@@ -63,7 +63,6 @@ def _saved(message: str, form, slug: str, cohort_id: int):
 
 
 @bp.route("/<slug>/courses/<int:course_id>/cohorts/new", methods=["GET", "POST"])
-@login_required
 def new_cohort(slug: str, course_id: int):
     provider, course = staff_course(slug, course_id)
     form = CohortForm()
@@ -90,7 +89,6 @@ def _form_page(form, provider, heading: str, submit: str, **context):
 
 
 @bp.get("/<slug>/cohorts/<int:cohort_id>")
-@login_required
 def cohort(slug: str, cohort_id: int):
     provider, cohort = staff_cohort(slug, cohort_id)
     return _cohort_page(provider, cohort)
@@ -119,7 +117,6 @@ def _cohort_page(provider, cohort, *, session_form=None, status=200):
 
 
 @bp.route("/<slug>/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
-@login_required
 def edit_cohort(slug: str, cohort_id: int):
     provider, cohort = staff_cohort(slug, cohort_id)
     form = CohortEditForm(obj=cohort)
@@ -143,7 +140,6 @@ def edit_cohort(slug: str, cohort_id: int):
 
 
 @bp.post("/<slug>/cohorts/<int:cohort_id>/sessions")
-@login_required
 def add_session(slug: str, cohort_id: int):
     provider, cohort = staff_cohort(slug, cohort_id)
     form = SessionForm()
@@ -155,7 +151,6 @@ def add_session(slug: str, cohort_id: int):
 
 
 @bp.route("/<slug>/cohorts/<int:cohort_id>/sessions/<int:session_id>", methods=["GET", "POST"])
-@login_required
 def move_session(slug: str, cohort_id: int, session_id: int):
     provider, cohort = staff_cohort(slug, cohort_id)
     session = session_of(cohort, session_id)
@@ -183,7 +178,6 @@ def move_session(slug: str, cohort_id: int, session_id: int):
 @bp.route(
     "/<slug>/cohorts/<int:cohort_id>/sessions/<int:session_id>/remove", methods=["GET", "POST"]
 )
-@login_required
 def remove_session(slug: str, cohort_id: int, session_id: int):
     provider, cohort = staff_cohort(slug, cohort_id)
     session = session_of(cohort, session_id)
@@ -213,7 +207,6 @@ def remove_session(slug: str, cohort_id: int, session_id: int):
 
 
 @bp.route("/<slug>/cohorts/<int:cohort_id>/cancel", methods=["GET", "POST"])
-@login_required
 def cancel_cohort(slug: str, cohort_id: int):
     provider, cohort = staff_cohort(slug, cohort_id)
     form = CancelCohortForm()

@@ -16,6 +16,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from academy.accounts.security import signed_in_only
 from academy.catalogue.models import Cohort, CohortSession, Course
 from academy.extensions import db
 from academy.providers import cohorts as cohort_services
@@ -25,6 +26,8 @@ from academy.providers.models import Provider
 from academy.unit_of_work import attempt
 
 bp = Blueprint("manage", __name__, url_prefix="/provider")
+# every page here needs an account; each view then checks the organisation (403/404 below)
+bp.before_request(signed_in_only)
 
 
 def form_status(form, problem=None) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from flask import flash, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -104,7 +104,6 @@ def _course_page(form, provider, course, status=None):
 
 
 @bp.route("/<slug>/courses/new", methods=["GET", "POST"])
-@login_required
 def new_course(slug: str):
     provider = staff_organisation(slug)
     form, terms, offered = _course_form()
@@ -122,7 +121,6 @@ def new_course(slug: str):
 
 
 @bp.get("/<slug>/courses/<int:course_id>")
-@login_required
 def course(slug: str, course_id: int):
     provider, course = staff_course(slug, course_id)
     waiting = course.awaits_review or course.pending_edit is not None
@@ -140,7 +138,6 @@ def course(slug: str, course_id: int):
 
 
 @bp.route("/<slug>/courses/<int:course_id>/edit", methods=["GET", "POST"])
-@login_required
 def edit_course(slug: str, course_id: int):
     provider, course = staff_course(slug, course_id)
     if not states.allowed(course, "edit"):
@@ -170,7 +167,6 @@ def edit_course(slug: str, course_id: int):
 
 
 @bp.get("/<slug>/courses/<int:course_id>/preview")
-@login_required
 def preview_course(slug: str, course_id: int):
     _, course = staff_course(slug, course_id)
     edit = request.args.get("version") != "live" and course.pending_edit is not None
@@ -193,21 +189,18 @@ def _act(slug: str, course_id: int, action, done: str):
 
 
 @bp.post("/<slug>/courses/<int:course_id>/submit")
-@login_required
 def submit_course(slug: str, course_id: int):
     done = "Submitted. A curator will review it; we will show their answer here and mail you."
     return _act(slug, course_id, course_services.submit_course, done)
 
 
 @bp.post("/<slug>/courses/<int:course_id>/withdraw")
-@login_required
 def withdraw_course(slug: str, course_id: int):
     done = "Withdrawn from review. Nothing of it waits for a curator now."
     return _act(slug, course_id, course_services.withdraw, done)
 
 
 @bp.route("/<slug>/courses/<int:course_id>/archive", methods=["GET", "POST"])
-@login_required
 def archive_course(slug: str, course_id: int):
     provider, course = staff_course(slug, course_id)
     form = ConfirmForm()
@@ -231,7 +224,6 @@ def archive_course(slug: str, course_id: int):
 
 
 @bp.post("/<slug>/courses/<int:course_id>/repeats")
-@login_required
 def course_repeats(slug: str, course_id: int):
     """Allow or stop repeat places on the course (applies at once; no review)."""
     _, course = staff_course(slug, course_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from academy.db_types import utcnow
 from academy.providers import courses as course_services
@@ -14,14 +14,12 @@ from academy.unit_of_work import attempt
 
 
 @bp.get("")
-@login_required
 def dashboard():
     organisations = services.organisations_of(current_user)
     return render_template("providers/dashboard.html", organisations=organisations)
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@login_required
 def new_organisation():
     form = OrganisationForm()
     if form.validate_on_submit():
@@ -42,7 +40,6 @@ def new_organisation():
 
 
 @bp.get("/<slug>")
-@login_required
 def organisation(slug: str):
     provider = staff_organisation(slug)
     return render_template(
@@ -54,7 +51,6 @@ def organisation(slug: str):
 
 
 @bp.route("/<slug>/details", methods=["GET", "POST"])
-@login_required
 def edit_organisation(slug: str):
     provider = staff_organisation(slug, admin=True)
     form = OrganisationForm(obj=provider)
@@ -68,7 +64,6 @@ def edit_organisation(slug: str):
 
 
 @bp.get("/<slug>/members")
-@login_required
 def members(slug: str):
     provider = staff_organisation(slug)
     return _members_page(provider, InviteForm(formdata=None))
@@ -93,7 +88,6 @@ def _accept_url(token: str) -> str:
 
 
 @bp.post("/<slug>/members/invite")
-@login_required
 def invite(slug: str):
     provider = staff_organisation(slug)
     form = InviteForm()
@@ -118,7 +112,6 @@ def invite(slug: str):
 
 
 @bp.post("/<slug>/invitations/<int:invitation_id>/cancel")
-@login_required
 def cancel_invitation(slug: str, invitation_id: int):
     provider = staff_organisation(slug)
     with attempt(flash_refusal=True):
@@ -128,7 +121,6 @@ def cancel_invitation(slug: str, invitation_id: int):
 
 
 @bp.post("/<slug>/invitations/<int:invitation_id>/resend")
-@login_required
 def resend_invitation(slug: str, invitation_id: int):
     provider = staff_organisation(slug)
     with attempt(flash_refusal=True):
@@ -144,7 +136,6 @@ def resend_invitation(slug: str, invitation_id: int):
 
 
 @bp.post("/<slug>/members/<int:user_id>/admin")
-@login_required
 def toggle_admin(slug: str, user_id: int):
     provider = staff_organisation(slug, admin=True)
     make = request.form.get("make_admin") == "1"
@@ -155,7 +146,6 @@ def toggle_admin(slug: str, user_id: int):
 
 
 @bp.route("/<slug>/members/<int:user_id>/remove", methods=["GET", "POST"])
-@login_required
 def remove_member(slug: str, user_id: int):
     provider = staff_organisation(slug)
     target = next((m for m in services.members(provider) if m.user_id == user_id), None)
@@ -187,7 +177,6 @@ def remove_member(slug: str, user_id: int):
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
-@login_required
 def accept_invitation(token: str):
     try:
         invitation = services.find_invitation(token)

@@ -1,4 +1,10 @@
-"""Approving many waiting courses at once, set-based: what ``curation.services.bulk_decide``
+"""What a curator's decision does to a course's rows. Catalogue owns the rows, so curation
+(which checks who decides, records the audit entry and tells the provider) calls these.
+
+One course at a time: :func:`approve_one`, :func:`reject_one`, :func:`unpublish_one` change a
+loaded ``Course`` and flush nothing.
+
+Many waiting courses at once, set-based: :func:`approve`, what ``curation.services.bulk_decide``
 does to approve. The outcome is the one of approving each course alone (the live columns, the
 pending edit made live, the remembered version, one audit entry and one search-outbox entry per
 course) in a fixed number of statements per 500 courses: rows are read as plain values, never
@@ -24,7 +30,18 @@ from academy.catalogue.models import (
     course_professions,
     course_sectors,
 )
-from academy.catalogue.versions import EDITABLE, LIST_FIELDS, TERM_FIELDS, TERM_MODELS, diff, named
+from academy.catalogue.versions import (
+    EDITABLE,
+    LIST_FIELDS,
+    TERM_FIELDS,
+    TERM_MODELS,
+    changes_since_approval,
+    decode,
+    diff,
+    encoded,
+    named,
+    pending,
+)
 from academy.extensions import db
 from academy.providers.models import Provider
 from academy.search import outbox as search_outbox
@@ -62,6 +79,59 @@ _READ = (
 )
 
 
+def waiting_since():
+    """When a waiting course started waiting, as SQL (the queue's order: oldest first)."""
+    return func.coalesce(Course.review_requested_at, Course.updated_at)
+
+
+def approve_one(course: Course, now: datetime) -> tuple[dict, str]:
+    """Make the reviewed version of ``course`` live: a first submission is published, a
+    pending edit replaces the live listing; remember the version approved. Returns ``(what
+    changed, outcome)``; flushes nothing."""
+    changes = changes_since_approval(course)
+    edit = pending(course)
+    if edit is not None:
+        values = decode(edit)
+        for name, value in values.items():
+            setattr(course, name, value)
+        if course.cost_type != "fee":
+            course.fee_pence = None
+        course.pending_edit = None
+        outcome = "edit_approved"
+    else:
+        course.status = "published"
+        course.published_at = course.published_at or now
+        outcome = "approved"
+    course.review_requested_at = None
+    course.rejection_reason = ""
+    course.approved_snapshot = json.dumps(encoded(course), sort_keys=True)
+    return changes, outcome
+
+
+def reject_one(course: Course, reason: str) -> str:
+    """Send what waits back with ``reason``: a first submission becomes rejected, a published
+    course's edit is refused and its live listing stays. Returns the outcome; flushes nothing."""
+    outcome = "edit_rejected" if course.status == "published" else "rejected"
+    if course.status != "published":
+        course.status = "rejected"
+    course.review_requested_at = None
+    course.rejection_reason = reason
+    return outcome
+
+
+def unpublish_one(course: Course, reason: str) -> None:
+    """Take a published course out of the catalogue with ``reason``; a pending edit becomes
+    its text (it is no longer public, so it is edited in place). Flushes nothing."""
+    edit = pending(course)
+    if edit is not None:
+        for name, value in decode(edit).items():
+            setattr(course, name, value)
+        course.pending_edit = None
+    course.status = "rejected"
+    course.review_requested_at = None
+    course.rejection_reason = reason
+
+
 def chunks(ids: Sequence[int]) -> Iterator[list[int]]:
     """``ids`` in lists of at most :data:`CHUNK`, in order (each one statement's IN list)."""
     for start in range(0, len(ids), CHUNK):
@@ -71,8 +141,6 @@ def chunks(ids: Sequence[int]) -> Iterator[list[int]]:
 def waiting_rows(where: list) -> list[SimpleNamespace]:
     """The courses matching ``where`` as plain values (oldest first), each with ``verified``
     (its organisation is verified): one query."""
-    from academy.curation.services import waiting_since
-
     query = (
         select(*_READ, Provider.verified_at.is_not(None).label("verified"))
         .join(Provider, Provider.id == COURSES.c.provider_id)
@@ -177,7 +245,7 @@ def _applied(live: dict[str, Any], edit: dict[str, Any], rows: dict) -> dict[str
 
 
 def _decided(row: SimpleNamespace, lists: dict[str, list[int]], rows: dict) -> SimpleNamespace:
-    """One claimed course's approval, worked out as ``services._approve_one`` does: what
+    """One claimed course's approval, worked out as ``approve_one`` does: what
     changed, the outcome, its values once approved and the version remembered."""
     live = {name: getattr(row, name) for name in _SCALARS}
     live.update({name: getattr(row, column) for name, column in _TERM_COLUMNS.items()})
