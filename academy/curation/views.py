@@ -18,7 +18,8 @@ from academy.curation import services
 from academy.curation.forms import BulkForm, MergeForm
 from academy.extensions import db
 from academy.formatting import plural
-from academy.providers.forms import ConfirmForm, ReasonForm, TermForm
+from academy.forms import EmptyForm
+from academy.providers.forms import ReasonForm, TermForm
 from academy.providers.models import Provider
 from academy.providers.review import review_rows, rows_between
 from academy.taxonomy.models import TERM_MODELS
@@ -173,7 +174,7 @@ def _review_page(course, reason_form, status=200):
         kind=services.kind_of_course(course) if course.awaits_review else None,
         seen=services.review_token(course),
         form=reason_form,
-        confirm=ConfirmForm(),
+        confirm=EmptyForm(),
     ), status
 
 
@@ -224,7 +225,7 @@ def _with_reason(course_id: int, action, done: str):
 @bp.get("/providers")
 def providers():
     return render_template(
-        "curation/providers.html", rows=services.providers_for_curators(), confirm=ConfirmForm()
+        "curation/providers.html", rows=services.providers_for_curators(), confirm=EmptyForm()
     )
 
 
@@ -247,7 +248,7 @@ def _taxonomy_page(form=None, merge=None, failed_kind=None, status=200):
         lists=lists,
         names=services.KIND_NAMES,
         fixed=services.FIXED_KINDS,
-        confirm=ConfirmForm(),
+        confirm=EmptyForm(),
         form=form or TermForm(formdata=None),
         merge=merge or MergeForm(formdata=None),
         failed_kind=failed_kind,
@@ -286,7 +287,7 @@ def change_term(kind: str, term_id: int):
     action = request.form.get("action")
     if action not in ("rename", "retire", "restore"):
         abort(400)
-    form = ConfirmForm()
+    form = EmptyForm()
     with attempt(form):
         if action == "rename":
             services.rename_term(

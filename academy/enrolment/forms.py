@@ -40,7 +40,3 @@ class WithdrawForm(FlaskForm):
         1000,
         description="Optional. It helps the provider plan; there is no penalty for withdrawing.",
     )
-
-
-class EmptyForm(FlaskForm):
-    """A button that needs only the CSRF token."""

@@ -18,13 +18,13 @@ from academy.enrolment import services
 from academy.enrolment.calendar import build_calendar
 from academy.enrolment.forms import (
     AccessNeedsForm,
-    EmptyForm,
     EnrolForm,
     RequestPlaceForm,
     WithdrawForm,
 )
 from academy.enrolment.joining import visible_links
 from academy.extensions import db
+from academy.forms import EmptyForm
 from academy.unit_of_work import attempt
 
 bp = Blueprint("enrolment", __name__)

@@ -76,10 +76,6 @@ class InviteForm(FlaskForm):
     is_admin = BooleanField("Make them an admin of the organisation")
 
 
-class ConfirmForm(FlaskForm):
-    """An empty form: the button and its CSRF token are the confirmation."""
-
-
 class RepeatsForm(FlaskForm):
     """Whether learners may hold places on more than one cohort of a course."""
 

@@ -10,10 +10,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from academy.formatting import plural
+from academy.forms import EmptyForm
 from academy.portfolio.common import get_own_entry
 from academy.portfolio.entries import services as entry_service
 from academy.portfolio.entries.common import ID, bp, confirm_page, entry_page, principles
-from academy.portfolio.entries.forms import AnnotationForm, ConfirmForm, EntryForm
+from academy.portfolio.entries.forms import AnnotationForm, EntryForm
 from academy.portfolio.models import THEMES
 from academy.unit_of_work import attempt
 
@@ -105,7 +106,7 @@ def delete_entry(entry_id: int):
             back=back,
         )
         return page, 409
-    form = ConfirmForm()
+    form = EmptyForm()
     if form.validate_on_submit():
         title = entry.title
         entry_service.delete_entry(current_user, entry)

@@ -12,11 +12,12 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from academy.extensions import db
+from academy.forms import EmptyForm
 from academy.portfolio import evidence_store
 from academy.portfolio.common import get_own_entry
 from academy.portfolio.entries import evidence as evidence_service
 from academy.portfolio.entries.common import ID, bp, confirm_page, entry_page
-from academy.portfolio.entries.forms import ConfirmForm, EvidenceForm
+from academy.portfolio.entries.forms import EvidenceForm
 from academy.portfolio.models import LearningRecordEntry
 from academy.unit_of_work import attempt
 
@@ -56,7 +57,7 @@ def delete_evidence(evidence_id: int):
     """Ask first (GET), then delete the file for good (POST)."""
     item = evidence_service.get_own_evidence(current_user, evidence_id)
     back = url_for("portfolio.entry", entry_id=item.entry_id) + "#evidence"
-    form = ConfirmForm()
+    form = EmptyForm()
     if form.validate_on_submit():
         filename = item.filename
         evidence_service.delete_evidence(current_user, item)

@@ -376,7 +376,3 @@ class EvidenceForm(FlaskForm):
         description="A PDF, PNG or JPEG of at most 10 MB, such as a certificate or notes."
         " Up to 10 files an entry.",
     )
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: the button and its CSRF token are the confirmation."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required
 
-from academy.enrolment.forms import EmptyForm
+from academy.forms import EmptyForm
 from academy.portfolio.sharing import services as sharing
 from academy.portfolio.sharing.common import bp
 from academy.portfolio.sharing.forms import ShareLinkForm

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from academy.accounts.security import open_to_all
 from academy.extensions import db
+from academy.forms import EmptyForm
 from academy.providers import imports
-from academy.providers.forms import ConfirmForm, ImportForm
+from academy.providers.forms import ImportForm
 from academy.providers.manage.common import bp, form_status, staff_organisation
 from academy.providers.models import Provider
 
@@ -45,7 +46,7 @@ def _import_page(provider, form, *, checked=None, problem=None, status=200):
         form=form,
         checked=checked,
         problem=problem,
-        confirm=ConfirmForm(formdata=None),
+        confirm=EmptyForm(formdata=None),
     ), status
 
 

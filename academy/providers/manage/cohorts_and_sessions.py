@@ -15,12 +15,12 @@ from academy.enrolment import joining
 from academy.enrolment.services import attendance_opens, completion_opens, undo_deadline
 from academy.enrolment.states import UNDO_DAYS
 from academy.formatting import format_date, format_time, plural
+from academy.forms import EmptyForm
 from academy.providers import cohorts as cohort_services
 from academy.providers.forms import (
     CancelCohortForm,
     CohortEditForm,
     CohortForm,
-    ConfirmForm,
     DecisionForm,
     SessionForm,
     UndoMarkForm,
@@ -102,7 +102,7 @@ def _cohort_page(provider, cohort, *, session_form=None, status=200):
         provider=provider,
         cohort=cohort,
         rows=rows,
-        confirm=ConfirmForm(),
+        confirm=EmptyForm(),
         decision=DecisionForm(),
         undo_form=UndoMarkForm(formdata=None),
         session_form=session_form or SessionForm(formdata=None),
@@ -182,7 +182,7 @@ def remove_session(slug: str, cohort_id: int, session_id: int):
     provider, cohort = staff_cohort(slug, cohort_id)
     session = session_of(cohort, session_id)
     when = f"{format_date(session.starts_at)}, {format_time(session.starts_at)}"
-    form = ConfirmForm()
+    form = EmptyForm()
     # on the page before anyone presses the button: why it would be refused, if it would
     problem = cohort_services.session_removal_problem(cohort, session)
     if form.validate_on_submit():

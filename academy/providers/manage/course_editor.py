@@ -17,8 +17,9 @@ from academy.catalogue import states
 from academy.catalogue.models import Course
 from academy.catalogue.pages import get_course_preview
 from academy.extensions import db
+from academy.forms import EmptyForm
 from academy.providers import courses as course_services
-from academy.providers.forms import ConfirmForm, CourseForm, RepeatsForm
+from academy.providers.forms import CourseForm, RepeatsForm
 from academy.providers.manage.common import (
     bp,
     course_of,
@@ -129,7 +130,7 @@ def course(slug: str, course_id: int):
         provider=provider,
         course=course,
         state=course.state_info,
-        confirm=ConfirmForm(),
+        confirm=EmptyForm(),
         repeats=RepeatsForm(allow_repeats=course.allow_repeats),
         rows=review_rows(course) if waiting or course.status == "rejected" else [],
         is_edit=course.pending_edit is not None,
@@ -203,7 +204,7 @@ def withdraw_course(slug: str, course_id: int):
 @bp.route("/<slug>/courses/<int:course_id>/archive", methods=["GET", "POST"])
 def archive_course(slug: str, course_id: int):
     provider, course = staff_course(slug, course_id)
-    form = ConfirmForm()
+    form = EmptyForm()
     if form.validate_on_submit():
         return _act(
             slug,

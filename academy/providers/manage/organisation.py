@@ -6,9 +6,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from academy.db_types import utcnow
+from academy.forms import EmptyForm
 from academy.providers import courses as course_services
 from academy.providers import services
-from academy.providers.forms import ConfirmForm, InviteForm, OrganisationForm
+from academy.providers.forms import InviteForm, OrganisationForm
 from academy.providers.manage.common import bp, form_page, staff_organisation
 from academy.unit_of_work import attempt
 
@@ -78,7 +79,7 @@ def _members_page(provider, invite_form, problem=None, status=200):
         now=utcnow(),
         me=services.membership(current_user, provider),
         form=invite_form,
-        confirm=ConfirmForm(),
+        confirm=EmptyForm(),
         problem=problem or " ".join(invite_form.form_errors) or None,
     ), status
 
@@ -152,7 +153,7 @@ def remove_member(slug: str, user_id: int):
     if target is None:
         abort(404)
     name = target.user.name
-    form = ConfirmForm()
+    form = EmptyForm()
     if form.validate_on_submit():
         try:
             services.remove_member(current_user, provider, user_id)
@@ -188,7 +189,7 @@ def accept_invitation(token: str):
             f"This invitation was sent to {invitation.email}. Log in with that address to "
             "accept it, or ask the organisation to invite the address you use here.",
         )
-    form = ConfirmForm()
+    form = EmptyForm()
     if form.validate_on_submit():
         provider = services.accept_invitation(current_user, token)
         flash(f"You are now a member of {provider.name}.", "success")

@@ -13,8 +13,9 @@ from flask_login import current_user
 from academy import params
 from academy.enrolment import states
 from academy.formatting import plural
+from academy.forms import EmptyForm
 from academy.providers import cohorts as cohort_services
-from academy.providers.forms import ConfirmForm, DecisionForm, UndoMarkForm
+from academy.providers.forms import DecisionForm, UndoMarkForm
 from academy.providers.manage.common import Done, bp, button, staff_cohort, to_cohort
 
 
@@ -46,7 +47,7 @@ def mark(slug: str, cohort_id: int):
             return f"Saved: {plural(changed, 'learner')} marked."
         return "Nothing changed: the learners chosen already had that mark.", "info"
 
-    return button(to_cohort(slug, cohort_id), save_marks, ConfirmForm())
+    return button(to_cohort(slug, cohort_id), save_marks, EmptyForm())
 
 
 def _chosen(cohort) -> list[int]:
