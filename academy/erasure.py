@@ -37,7 +37,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,7 @@ from academy import audit
 from academy.accounts import closing
 from academy.accounts.forms import DeleteAccountForm
 from academy.accounts.models import User
-from academy.accounts.security import log_out
+from academy.accounts.security import log_out, signed_in_only
 from academy.audit import AuditEntry
 from academy.db_types import utcnow
 from academy.enrolment import erasure as enrolment_erasure
@@ -59,6 +59,7 @@ from academy.unit_of_work import DomainError, attempt
 DELETED_ACTOR = portfolio_erasure.DELETED_ACTOR
 
 bp = Blueprint("erasure", __name__)
+bp.before_request(signed_in_only)  # the one page here deletes the account signed in
 
 
 class ErasureRefused(DomainError):
@@ -170,7 +171,6 @@ def init_app(app: Flask) -> None:
 
 
 @bp.route("/account/delete", methods=["GET", "POST"])
-@login_required
 def delete_account():
     form = DeleteAccountForm()
     if form.validate_on_submit():

@@ -9,8 +9,9 @@ length limit (which ``errors/limits.py`` shows and refuses beyond, never cuts).
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from wtforms import SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from academy import params, text
 
@@ -81,6 +82,18 @@ def _text_field(
         description=description,
         **field_args,
     )
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes: easier than a multiple select on a phone and with a keyboard. A
+    choice not listed is refused with a plain message."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("invalid_choice_message", "Choose only from the options listed.")
+        super().__init__(*args, **kwargs)
 
 
 class EmptyForm(FlaskForm):

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+#: what an email address must look like wherever one is typed or imported: something before one
+#: ``@``, and a domain with a dot and a top-level part of two characters or more
+EMAIL_ADDRESS = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 _INVISIBLE = re.compile("[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _WHITESPACE = re.compile(r"\s+")
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")

@@ -39,9 +39,7 @@ def bars(root: ET.Element, name: str) -> list[ET.Element]:
 
 def test_stacked_bars_stack_each_series_in_proportion():
     svg = charts.stacked_bars(
-        "hours",
-        "CPD hours per year",
-        "Hours per year",
+        charts.Caption("hours", "CPD hours per year", "Hours per year"),
         ["2024", "2025"],
         [
             charts.Series("Participatory", "participatory", "#123456", [6, 15]),
@@ -66,7 +64,8 @@ def test_stacked_bars_stack_each_series_in_proportion():
 def test_horizontal_bars_outline_zero_and_scale_the_rest():
     root = parse(
         charts.horizontal_bars(
-            "p", "Principles", "Covered", [("Belonging", 2), ("Safety", 0), ("Boundaries", 1)]
+            charts.Caption("p", "Principles", "Covered"),
+            [("Belonging", 2), ("Safety", 0), ("Boundaries", 1)],
         )
     )
     assert_accessible(root, "p", "Principles")
@@ -79,18 +78,24 @@ def test_horizontal_bars_outline_zero_and_scale_the_rest():
 
 def test_escalator_fills_the_steps_reached():
     steps = [(0, "Introductory"), (1, "Awareness"), (2, "Practitioner")]
-    root = parse(charts.escalator("e", "Escalator", "Where you are", steps, reached=1))
+    root = parse(
+        charts.escalator(charts.Caption("e", "Escalator", "Where you are"), steps, reached=1)
+    )
     assert_accessible(root, "e", "Escalator")
     classes = [r.get("class") for r in root.iter(f"{SVG}rect")]
     assert classes == ["chart-step-reached", "chart-step-reached", "chart-step"]
     assert "You are here" in [t.text for t in root.iter(f"{SVG}text")]
-    none = parse(charts.escalator("e", "Escalator", "Nothing yet", steps, reached=None))
+    none = parse(
+        charts.escalator(charts.Caption("e", "Escalator", "Nothing yet"), steps, reached=None)
+    )
     assert [r.get("class") for r in none.iter(f"{SVG}rect")] == ["chart-step"] * 3
 
 
 def test_text_is_escaped():
     svg = str(
-        charts.horizontal_bars('x" onload="alert(1)', "<script>", "a & b", [("<b>bold</b>", 1)])
+        charts.horizontal_bars(
+            charts.Caption('x" onload="alert(1)', "<script>", "a & b"), [("<b>bold</b>", 1)]
+        )
     )
     assert "<script>" not in svg and "<b>" not in svg
     assert 'onload="' not in svg

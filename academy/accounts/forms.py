@@ -11,7 +11,6 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from academy.accounts.models import REGULATORS
 from academy.accounts.passwords import MAX_LENGTH, password_problem
-from academy.accounts.services import EMAIL_PATTERN
 from academy.db_types import utcnow
 from academy.forms import (  # noqa: F401  (clean_* re-exported for form modules)
     clean_line,
@@ -20,6 +19,7 @@ from academy.forms import (  # noqa: F401  (clean_* re-exported for form modules
     no_nul,
     optional_id,
 )
+from academy.text import EMAIL_ADDRESS
 
 
 def email_field(label: str = "Email address") -> EmailField:
@@ -29,7 +29,7 @@ def email_field(label: str = "Email address") -> EmailField:
         validators=[
             DataRequired("Enter your email address."),
             Length(max=254, message="Email addresses are at most 254 characters."),
-            Regexp(EMAIL_PATTERN, message="Enter an email address like name@example.org."),
+            Regexp(EMAIL_ADDRESS, message="Enter an email address like name@example.org."),
         ],
         render_kw={"autocomplete": "email", "spellcheck": "false"},
     )

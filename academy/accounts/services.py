@@ -9,7 +9,6 @@ hash, single-use, expiring and bound to the account state they were issued for.
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
@@ -37,9 +36,8 @@ from academy.accounts.security import end_other_sessions, session_cutoff, token_
 from academy.db_types import utcnow
 from academy.extensions import db
 from academy.mail import outbox
+from academy.text import EMAIL_ADDRESS
 from academy.urls import absolute
-
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 
 CONFIRM_MESSAGES = {
     "unknown": "That link is not valid. Check you copied all of it, or register again.",
@@ -348,7 +346,7 @@ def create_user(
 ) -> User:
     """Create an account directly (commands and tests); :raise AccountError: on bad input."""
     email = normalise_email(email)
-    if not EMAIL_PATTERN.match(email):
+    if not EMAIL_ADDRESS.match(email):
         raise AccountError("Enter an email address like name@example.org.")
     if find_user(email) is not None:
         raise AccountError(f"{email} already has an account.")

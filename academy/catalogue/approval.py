@@ -24,11 +24,9 @@ from sqlalchemy import and_, bindparam, case, delete, func, insert, select, upda
 
 from academy.catalogue import states
 from academy.catalogue.models import (
+    TAG_TABLES,
     Course,
     course_prerequisites,
-    course_principles,
-    course_professions,
-    course_sectors,
 )
 from academy.catalogue.versions import (
     EDITABLE,
@@ -50,12 +48,7 @@ CHUNK = 500
 COURSES = Course.__table__
 _SCALARS = tuple(name for name in EDITABLE if name not in TERM_FIELDS and name not in LIST_FIELDS)
 _TERM_COLUMNS = {name: f"{name}_id" for name in TERM_FIELDS}
-_LIST_TABLES = {
-    "sectors": (course_sectors, "sector_id"),
-    "professions": (course_professions, "profession_id"),
-    "principles": (course_principles, "principle_id"),
-    "prerequisites": (course_prerequisites, "required_course_id"),
-}
+_LIST_TABLES = {**TAG_TABLES, "prerequisites": (course_prerequisites, "required_course_id")}
 #: the taxonomy model of each term or list field (prerequisites are courses, read apart)
 _TERM_MODELS = {name: model for name, model in TERM_MODELS.items() if name != "prerequisites"}
 #: each state a course can be approved from, as SQL: the condition that takes the course

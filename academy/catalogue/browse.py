@@ -20,6 +20,7 @@ from typing import Any
 from markupsafe import Markup, escape
 from sqlalchemy import ARRAY, ColumnElement, Integer, any_, bindparam, false, func, select
 
+from academy.catalogue.course_page import Label
 from academy.catalogue.models import Course
 from academy.catalogue.snapshot import (
     FACET_MODELS,
@@ -259,12 +260,6 @@ class Facet:
 
 
 @dataclass(frozen=True)
-class ProviderLabel:
-    slug: str
-    name: str
-
-
-@dataclass(frozen=True)
 class Listing:
     """A course as a page of results shows it (the course cards and the API list), with the
     same attribute names as ``Course``. Its own columns are read from the database; its terms
@@ -279,7 +274,7 @@ class Listing:
     step: Any
     delivery_mode: Any
     region: Any
-    provider: ProviderLabel
+    provider: Label
     sectors: list[Any]
     professions: list[Any]
 
@@ -405,7 +400,7 @@ def _read_page(
         found[course_id] = Listing(
             id=course_id, slug=slug, title=title, summary=summary, cost_type=cost_type,
             fee_pence=fee_pence, step=steps[step_id], delivery_mode=modes.get(mode_id),
-            region=regions.get(region_id), provider=ProviderLabel(provider_slug, provider_name),
+            region=regions.get(region_id), provider=Label(provider_slug, provider_name),
             sectors=sectors.get(course_id, []), professions=professions.get(course_id, []),
         )  # fmt: skip
     listings = [found[course_id] for course_id in ids if course_id in found]

@@ -43,6 +43,12 @@ def _tag_table(name: str, target: str) -> Table:
 course_sectors = _tag_table("course_sectors", "sector")
 course_professions = _tag_table("course_professions", "profession")
 course_principles = _tag_table("course_principles", "principle")
+#: each list of terms a course is tagged with: its link table and that table's term column
+TAG_TABLES: dict[str, tuple[Table, str]] = {
+    "sectors": (course_sectors, "sector_id"),
+    "professions": (course_professions, "profession_id"),
+    "principles": (course_principles, "principle_id"),
+}
 
 course_prerequisites = Table(
     "course_prerequisites",

@@ -22,10 +22,8 @@ from academy.audit import AuditEntry
 from academy.catalogue import approval, states
 from academy.catalogue.approval import waiting_since
 from academy.catalogue.models import (
+    TAG_TABLES,
     Course,
-    course_principles,
-    course_professions,
-    course_sectors,
 )
 from academy.db_types import utcnow
 from academy.extensions import db
@@ -610,11 +608,6 @@ def retire_term(curator: User, kind: str, term_id: int, retired: bool = True) ->
     return term
 
 
-_LIST_TABLES = {
-    "sectors": course_sectors,
-    "professions": course_professions,
-    "principles": course_principles,
-}
 _COURSE_COLUMNS = {"delivery_modes": "delivery_mode", "regions": "region"}
 
 
@@ -634,9 +627,9 @@ def merge_term(curator: User, kind: str, term_id: int, into_id: int) -> TermMixi
     if into.is_retired:
         raise CurationError(f'"{into.name}" is retired; restore it first, or choose another.')
     moved: set[int] = set()
-    if kind in _LIST_TABLES:
-        table = _LIST_TABLES[kind]
-        column = table.c[f"{kind[:-1]}_id"]
+    if kind in TAG_TABLES:
+        table, column_name = TAG_TABLES[kind]
+        column = table.c[column_name]
         having = set(db.session.scalars(select(table.c.course_id).where(column == term.id)))
         already = set(db.session.scalars(select(table.c.course_id).where(column == into.id)))
         if having - already:

@@ -36,12 +36,10 @@ from sqlalchemy.orm import selectinload
 
 from academy.catalogue import states
 from academy.catalogue.models import (
+    TAG_TABLES,
     Course,
     Programme,
     ProgrammeModule,
-    course_principles,
-    course_professions,
-    course_sectors,
 )
 from academy.catalogue.slugs import make_unique_slug
 from academy.catalogue.versions import encode, encoded, pending
@@ -98,11 +96,6 @@ MAX_CREDITS = 1_000
 MAX_FEE_PENCE = 100_000 * 100
 
 _TAG_KINDS = {"sectors": "sector", "professions": "profession", "principles": "principle"}
-_TAG_TABLES = {
-    "sectors": (course_sectors, "sector_id"),
-    "professions": (course_professions, "profession_id"),
-    "principles": (course_principles, "principle_id"),
-}
 _ONE_KINDS = {"delivery_mode": ("delivery_modes", "delivery mode"), "region": ("regions", "region")}
 _TERM_ATTRIBUTES = ("step", "delivery_mode", "region")
 _REPEATING_COLUMNS = frozenset(
@@ -640,7 +633,7 @@ def _keep_edits(rows: list[CourseRow], now: datetime) -> None:
 def _replace_tags(rows: list[CourseRow]) -> None:
     """Write the sectors, professions and principles of new courses, and replace those of
     existing courses whose tags changed."""
-    for attribute, (table, term_column) in _TAG_TABLES.items():
+    for attribute, (table, term_column) in TAG_TABLES.items():
         replaced = [
             {"course_id": row.course_id}
             for row in rows
@@ -673,7 +666,7 @@ def _column_values(values: dict[str, Any]) -> dict[str, Any]:
     """Turn model attribute values into column values; tags are left out."""
     columns = {}
     for attribute, value in values.items():
-        if attribute in _TAG_TABLES:
+        if attribute in TAG_TABLES:
             continue
         if attribute in _TERM_ATTRIBUTES:
             columns[f"{attribute}_id"] = None if value is None else value.id

@@ -25,19 +25,11 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from academy.accounts.forms import email_field
 from academy.catalogue import schedule
 from academy.db_types import utcnow
-from academy.forms import clean_line, line_field, optional_id, text_area
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes: easier than a multiple select on a phone and with a keyboard."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
+from academy.forms import MultiCheckboxField, clean_line, line_field, optional_id, text_area
 
 
 def web_address(label: str, invalid: str, description: str = "") -> URLField:

@@ -25,6 +25,16 @@ LINE = "#c9ced6"
 
 
 @dataclass(frozen=True)
+class Caption:
+    """What labels a chart for everyone: its element ``id``, a ``title`` and a ``desc``ription
+    (the figures in words, for screen readers)."""
+
+    id: str
+    title: str
+    desc: str
+
+
+@dataclass(frozen=True)
 class Series:
     """One layer of a stacked bar chart: its label, a CSS class suffix and a fill colour."""
 
@@ -52,7 +62,8 @@ def nice_ceiling(value: float) -> float:
     return step * 10  # pragma: no cover (the loop above always returns)
 
 
-def _open(chart_id: str, title: str, desc: str, height: int, extra_class: str) -> list[str]:
+def _open(caption: Caption, height: int, extra_class: str) -> list[str]:
+    chart_id, title, desc = caption.id, caption.title, caption.desc
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart {escape(extra_class)}" '
         f'viewBox="0 0 {WIDTH} {height}" role="img" '
@@ -71,6 +82,17 @@ def _close(parts: list[str]) -> Markup:
     return Markup("".join(parts))  # nosec B704  # every text part is escaped above
 
 
+def _rect(
+    x: float, y: float, width: float, height: float, cls: str, fill: str, stroke: str = ""
+) -> str:
+    """One ``<rect>`` of class ``cls`` (an outline when ``stroke`` is given)."""
+    outline = f' stroke="{escape(stroke)}"' if stroke else ""
+    return (
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{height:.1f}" '
+        f'fill="{escape(fill)}"{outline} class="{escape(cls)}"/>'
+    )
+
+
 def _text(x: float, y: float, content: str, *, anchor: str = "start", cls: str = "") -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="14" '
@@ -79,9 +101,7 @@ def _text(x: float, y: float, content: str, *, anchor: str = "start", cls: str =
 
 
 def stacked_bars(
-    chart_id: str,
-    title: str,
-    desc: str,
+    caption: Caption,
     categories: Sequence[str],
     series: Sequence[Series],
     *,
@@ -93,7 +113,7 @@ def stacked_bars(
     totals = [sum(s.values[i] for s in series) for i in range(len(categories))]
     ceiling = nice_ceiling(max(totals, default=0))
     scale = (bottom - top) / ceiling
-    parts = _open(chart_id, title, desc, height, "chart-stacked")
+    parts = _open(caption, height, "chart-stacked")
     for fraction in (0, 0.5, 1):
         y = bottom - fraction * (bottom - top)
         parts.append(
@@ -113,27 +133,19 @@ def stacked_bars(
                 continue
             h = value * scale
             y -= h
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{escape(layer.fill)}" class="chart-bar chart-bar-{escape(layer.name)}"/>'
-            )
+            parts.append(_rect(x, y, bar, h, f"chart-bar chart-bar-{layer.name}", layer.fill))
         parts.append(_text(x + bar / 2, y - 6, number(totals[i]), anchor="middle"))
         parts.append(_text(x + bar / 2, bottom + 20, category, anchor="middle"))
     legend_x = float(left)
     for layer in series:
-        parts.append(
-            f'<rect x="{legend_x:.1f}" y="{height - 24}" width="14" height="14" '
-            f'fill="{escape(layer.fill)}" class="chart-bar-{escape(layer.name)}"/>'
-        )
+        parts.append(_rect(legend_x, height - 24, 14, 14, f"chart-bar-{layer.name}", layer.fill))
         parts.append(_text(legend_x + 20, height - 12, layer.label))
         legend_x += 28 + 8 * len(layer.label)
     return _close(parts)
 
 
 def horizontal_bars(
-    chart_id: str,
-    title: str,
-    desc: str,
+    caption: Caption,
     items: Sequence[tuple[str, float]],
     *,
     fill: str = "#1f4e79",
@@ -144,29 +156,25 @@ def horizontal_bars(
     height = top * 2 + row * max(len(items), 1)
     ceiling = nice_ceiling(max((v for _, v in items), default=0))
     room = WIDTH - label_width - 48
-    parts = _open(chart_id, title, desc, height, "chart-horizontal")
+    parts = _open(caption, height, "chart-horizontal")
     for i, (label, value) in enumerate(items):
         y = top + row * i
         parts.append(_text(label_width - 8, y + 19, label, anchor="end"))
         width = max(value / ceiling * room, 0)
         if value > 0:
             parts.append(
-                f'<rect x="{label_width}" y="{y + 5}" width="{width:.1f}" height="{row - 10}" '
-                f'fill="{escape(fill)}" class="chart-bar chart-bar-covered"/>'
+                _rect(label_width, y + 5, width, row - 10, "chart-bar chart-bar-covered", fill)
             )
         else:
             parts.append(
-                f'<rect x="{label_width}" y="{y + 5}" width="4" height="{row - 10}" '
-                f'fill="none" stroke="{MUTED}" class="chart-bar chart-bar-empty"/>'
+                _rect(label_width, y + 5, 4, row - 10, "chart-bar chart-bar-empty", "none", MUTED)
             )
         parts.append(_text(label_width + max(width, 4) + 6, y + 19, number(value)))
     return _close(parts)
 
 
 def escalator(
-    chart_id: str,
-    title: str,
-    desc: str,
+    caption: Caption,
     steps: Sequence[tuple[int, str]],
     reached: int | None,
 ) -> Markup:
@@ -175,16 +183,13 @@ def escalator(
     height, base, rise = 260, 236, 36
     count = max(len(steps), 1)
     tread = (WIDTH - 16) / count
-    parts = _open(chart_id, title, desc, height, "chart-escalator")
+    parts = _open(caption, height, "chart-escalator")
     for i, (step_number, name) in enumerate(steps):
         x = 8 + tread * i
         h = rise * (i + 1)
         done = reached is not None and step_number <= reached
         fill, cls = ("#1f4e79", "chart-step-reached") if done else ("#f4f6f8", "chart-step")
-        parts.append(
-            f'<rect x="{x:.1f}" y="{base - h}" width="{tread - 4:.1f}" height="{h}" '
-            f'fill="{fill}" stroke="{MUTED}" class="{cls}"/>'
-        )
+        parts.append(_rect(x, base - h, tread - 4, h, cls, fill, stroke=MUTED))
         parts.append(_text(x + (tread - 4) / 2, base - h - 8, name, anchor="middle"))
         parts.append(_text(x + (tread - 4) / 2, base + 18, f"Step {step_number}", anchor="middle"))
         if reached is not None and step_number == reached:
@@ -205,15 +210,15 @@ def escalator(
 
 def hours_per_year(years: Sequence) -> Markup:
     """CPD hours per year (``regulators.YearHours``), participatory stacked under other."""
+    in_words = "; ".join(
+        f"{y.year}: {number(y.participatory)} participatory, {number(y.other)} other" for y in years
+    )
     return stacked_bars(
-        "hours-chart",
-        "CPD hours per year",
-        "Participatory and other CPD hours for each year, "
-        + "; ".join(
-            f"{y.year}: {number(y.participatory)} participatory, {number(y.other)} other"
-            for y in years
-        )
-        + ".",
+        Caption(
+            "hours-chart",
+            "CPD hours per year",
+            f"Participatory and other CPD hours for each year, {in_words}.",
+        ),
         [str(y.year) for y in years],
         [
             Series("Participatory", "participatory", "#1f4e79", [y.participatory for y in years]),
@@ -225,9 +230,11 @@ def hours_per_year(years: Sequence) -> Markup:
 def principles_covered(coverage: Sequence, covered: int) -> Markup:
     """Entries per charter principle (``regulators.PrincipleCount``)."""
     return horizontal_bars(
-        "principles-chart",
-        "Charter principles covered",
-        f"Your entries cover {covered} of the {len(coverage)} charter principles.",
+        Caption(
+            "principles-chart",
+            "Charter principles covered",
+            f"Your entries cover {covered} of the {len(coverage)} charter principles.",
+        ),
         [(c.name, c.entries) for c in coverage],
     )
 
@@ -235,12 +242,12 @@ def principles_covered(coverage: Sequence, covered: int) -> Markup:
 def escalator_position(steps: Sequence[tuple[int, str]], reached) -> Markup:
     """The escalator with the learner's highest step (a ``Step`` or ``None``) marked."""
     return escalator(
-        "escalator-chart",
-        "Where you stand on the escalator",
-        (
+        Caption(
+            "escalator-chart",
+            "Where you stand on the escalator",
             f"The highest step you have reached is step {reached.number}, {reached.name}."
             if reached is not None
-            else "You have not yet completed a verified course on any step."
+            else "You have not yet completed a verified course on any step.",
         ),
         steps,
         None if reached is None else reached.number,

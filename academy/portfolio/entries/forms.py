@@ -18,14 +18,13 @@ from wtforms import (
     DecimalField,
     RadioField,
     SelectField,
-    SelectMultipleField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from wtforms.widgets import TextInput
 
-from academy.forms import line_field, text_area
+from academy.forms import MultiCheckboxField, line_field, text_area
 from academy.portfolio.entries.services import (
     REFLECTION_FIELDS,
     ReflectionNotConfirmed,
@@ -52,17 +51,6 @@ CLINICAL_CHOICES = [
     SelectChoice("yes", "Clinical"),
     SelectChoice("no", "Non-clinical"),
 ]
-
-
-class MultiCheckboxField(SelectMultipleField):
-    """A list of checkboxes: easier than a multiple select on a phone and with a keyboard."""
-
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("invalid_choice_message", "Choose only from the options listed.")
-        super().__init__(*args, **kwargs)
 
 
 class HoursField(DecimalField):

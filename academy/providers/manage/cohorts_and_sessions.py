@@ -27,8 +27,8 @@ from academy.providers.forms import (
 )
 from academy.providers.manage.common import (
     bp,
+    confirm_page,
     form_page,
-    form_status,
     session_of,
     staff_cohort,
     staff_course,
@@ -192,18 +192,17 @@ def remove_session(slug: str, cohort_id: int, session_id: int):
             flash(f"The session on {when} is removed. {emailed}; calendars will update.", "success")
             return to_cohort(slug, cohort_id)
         problem = outcome.error
-    return render_template(
-        "providers/confirm.html",
-        form=form,
-        provider=provider,
-        problem=problem,
-        heading=f"Remove the session on {when}?",
-        body="Everyone with a place or on the waitlist is emailed the dates that remain, and"
+    return confirm_page(
+        form,
+        provider,
+        f"Remove the session on {when}?",
+        "Everyone with a place or on the waitlist is emailed the dates that remain, and"
         " their calendars update. This cannot be undone.",
-        submit="Yes, remove the session",
-        back=url_for("manage.cohort", slug=slug, cohort_id=cohort_id),
+        "Yes, remove the session",
+        url_for("manage.cohort", slug=slug, cohort_id=cohort_id),
+        problem=problem,
         back_label="Back to the cohort",
-    ), form_status(form, problem)
+    )
 
 
 @bp.route("/<slug>/cohorts/<int:cohort_id>/cancel", methods=["GET", "POST"])

@@ -44,6 +44,18 @@ def form_page(form: FlaskForm, heading: str, submit: str, **context) -> tuple[st
     return page, form_status(form)
 
 
+def confirm_page(
+    form: FlaskForm, provider: Provider, heading: str, body: str, submit: str, back: str, **context
+) -> tuple[str, int]:
+    """The page that asks before a change that cannot be undone (``providers/confirm.html``):
+    ``heading``, ``body``, the button ``submit`` and the way ``back``; with a ``problem`` in
+    ``context`` (a refusal) only the message and the way back (``back_label``). 422 for a POST
+    that was refused."""
+    page = render_template("providers/confirm.html", form=form, provider=provider, body=body,
+                           heading=heading, submit=submit, back=back, **context)  # fmt: skip
+    return page, form_status(form, context.get("problem"))
+
+
 def staff_organisation(slug: str, *, admin: bool = False) -> Provider:
     """The organisation, for its staff; :raise 404: no such one; :raise 403: not its staff."""
     provider = db.session.scalar(select(Provider).where(Provider.slug == slug))

@@ -22,6 +22,7 @@ from academy.providers import courses as course_services
 from academy.providers.forms import CourseForm, RepeatsForm
 from academy.providers.manage.common import (
     bp,
+    confirm_page,
     course_of,
     form_status,
     staff_course,
@@ -212,15 +213,14 @@ def archive_course(slug: str, course_id: int):
             course_services.archive_course,
             f"{course.title} is archived. Its cohorts and learners' records are kept.",
         )
-    return render_template(
-        "providers/confirm.html",
-        form=form,
-        provider=provider,
-        heading=f"Archive {course.title}?",
-        body="It leaves the catalogue for good and can no longer be edited. Its cohorts,"
+    return confirm_page(
+        form,
+        provider,
+        f"Archive {course.title}?",
+        "It leaves the catalogue for good and can no longer be edited. Its cohorts,"
         " enrolments and learners' records are kept.",
-        submit="Yes, archive it",
-        back=url_for("manage.course", slug=slug, course_id=course_id),
+        "Yes, archive it",
+        url_for("manage.course", slug=slug, course_id=course_id),
     )
 
 

@@ -10,7 +10,7 @@ from academy.forms import EmptyForm
 from academy.providers import courses as course_services
 from academy.providers import services
 from academy.providers.forms import InviteForm, OrganisationForm
-from academy.providers.manage.common import bp, form_page, staff_organisation
+from academy.providers.manage.common import bp, confirm_page, form_page, staff_organisation
 from academy.unit_of_work import attempt
 
 
@@ -166,14 +166,13 @@ def remove_member(slug: str, user_id: int):
         if user_id == current_user.id:
             return redirect(url_for("manage.dashboard"), 303)
         return redirect(url_for("manage.members", slug=slug), 303)
-    return render_template(
-        "providers/confirm.html",
-        form=form,
-        provider=provider,
-        heading=f"Remove {target.user.name} from {provider.name}?",
-        body="They will no longer see or change the organisation's courses and cohorts.",
-        submit="Yes, remove them",
-        back=url_for("manage.members", slug=slug),
+    return confirm_page(
+        form,
+        provider,
+        f"Remove {target.user.name} from {provider.name}?",
+        "They will no longer see or change the organisation's courses and cohorts.",
+        "Yes, remove them",
+        url_for("manage.members", slug=slug),
     )
 
 
@@ -194,14 +193,13 @@ def accept_invitation(token: str):
         provider = services.accept_invitation(current_user, token)
         flash(f"You are now a member of {provider.name}.", "success")
         return redirect(url_for("manage.organisation", slug=provider.slug), 303)
-    return render_template(
-        "providers/confirm.html",
-        form=form,
-        provider=invitation.provider,
-        heading=f"Join {invitation.provider.name}?",
-        body="You will be able to manage its courses and cohorts.",
-        submit="Join the organisation",
-        back=url_for("main.home"),
+    return confirm_page(
+        form,
+        invitation.provider,
+        f"Join {invitation.provider.name}?",
+        "You will be able to manage its courses and cohorts.",
+        "Join the organisation",
+        url_for("main.home"),
     )
 
 
