@@ -9,6 +9,7 @@ characters, numbers too large for the columns, far dates, long strings. The answ
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from urllib.parse import quote
 
@@ -121,6 +122,7 @@ def fuzz_world(app, taxonomy, make_provider, make_course, make_cohort, make_user
         "session_id": str(cohort.sessions[0].id),
         "user_id": str(people["learner"].id),
         "provider_id": str(provider.id),
+        "kind": "sectors",
     }
     return {"clients": clients, "valid": valid, "course": course, "provider": provider}
 
@@ -143,9 +145,11 @@ def build_path(world, rule, odd: dict[str, str]) -> str:
     path = rule.rule
     for name in rule.arguments:
         value = odd.get(name, valid_value(world, rule, name))
-        path = path.replace(f"<{name}>", quote(value, safe=""))
-        for converter in ("int", "string", "path"):
-            path = path.replace(f"<{converter}:{name}>", quote(value, safe=""))
+        # <name>, <int:name>, <any(a, b):name>: whatever the converter, the value goes in
+        placeholder = re.compile(rf"<(?:\w+(?:\([^)]*\))?:)?{name}>")
+        quoted = quote(value, safe="")
+        path = placeholder.sub(lambda _, quoted=quoted: quoted, path)
+    assert "<" not in path, path
     return path
 
 

@@ -176,7 +176,9 @@ def post_only_rules(app):
 
 
 def example_path(rule) -> str:
-    values = {arg: ("a-slug" if "slug" in arg or arg in ("kind",) else 1) for arg in rule.arguments}
+    values = {arg: ("a-slug" if "slug" in arg else 1) for arg in rule.arguments}
+    if "kind" in rule.arguments:
+        values["kind"] = "sectors"  # taxonomy kinds are a fixed list (an ``any`` converter)
     return rule.rule and rule.build(values, append_unknown=False)[1]
 
 

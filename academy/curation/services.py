@@ -13,16 +13,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, delete, func, insert, or_, select, update
+from sqlalchemy import case, func, insert, or_, select
 from sqlalchemy.orm import selectinload
 
 from academy import audit
 from academy.accounts.models import User
 from academy.audit import AuditEntry
-from academy.catalogue import approval, states
+from academy.catalogue import approval, retagging, states
 from academy.catalogue.approval import waiting_since
 from academy.catalogue.models import (
-    TAG_TABLES,
     Course,
 )
 from academy.db_types import utcnow
@@ -608,9 +607,6 @@ def retire_term(curator: User, kind: str, term_id: int, retired: bool = True) ->
     return term
 
 
-_COURSE_COLUMNS = {"delivery_modes": "delivery_mode", "regions": "region"}
-
-
 def merge_term(curator: User, kind: str, term_id: int, into_id: int) -> TermMixin:
     """Move every course with ``term_id`` (and every pending edit naming it) to ``into_id``,
     then retire ``term_id``: it stays for the records that name it (learners' choices,
@@ -626,40 +622,9 @@ def merge_term(curator: User, kind: str, term_id: int, into_id: int) -> TermMixi
         raise CurationError("Choose another value to merge into.")
     if into.is_retired:
         raise CurationError(f'"{into.name}" is retired; restore it first, or choose another.')
-    moved: set[int] = set()
-    if kind in TAG_TABLES:
-        table, column_name = TAG_TABLES[kind]
-        column = table.c[column_name]
-        having = set(db.session.scalars(select(table.c.course_id).where(column == term.id)))
-        already = set(db.session.scalars(select(table.c.course_id).where(column == into.id)))
-        if having - already:
-            db.session.execute(
-                insert(table),
-                [{"course_id": cid, column.key: into.id} for cid in sorted(having - already)],
-            )
-        db.session.execute(delete(table).where(column == term.id))
-        moved = having
-    else:
-        attribute = getattr(Course, f"{_COURSE_COLUMNS[kind]}_id")
-        moved = set(db.session.scalars(select(Course.id).where(attribute == term.id)))
-        db.session.execute(
-            update(Course).where(attribute == term.id).values({attribute: into.id}),
-            execution_options={"synchronize_session": False},
-        )
-    field = _COURSE_COLUMNS.get(kind, kind)
-    for course in db.session.scalars(select(Course).where(Course.pending_edit.is_not(None))):
-        edit = json.loads(course.pending_edit)
-        value = edit.get(field)
-        if isinstance(value, list) and term.id in value:
-            edit[field] = sorted({into.id if v == term.id else v for v in value})
-        elif value == term.id:
-            edit[field] = into.id
-        else:
-            continue
-        course.pending_edit = json.dumps(edit, sort_keys=True)
+    moved = retagging.move_term(kind, term.id, into.id)
     term.retired_at = utcnow()
     db.session.flush()
-    db.session.expire_all()  # the bulk statements above bypassed the loaded courses
     search_outbox.queue(db.session, {("course", cid) for cid in moved})
     audit.record(
         curator,
