@@ -181,21 +181,23 @@ class BulkSegmentWriter(SegmentWriter):
         fieldwriter = self.fieldwriter
         # written in memory first: the codec asks each file's position a few times per term
         restore = [_in_memory(fieldwriter._postfile), _in_memory(fieldwriter._tindex.dbfile)]
-        for fieldname in sorted(self._postings):
-            terms = self._postings[fieldname]
-            if not terms:
-                continue
-            fieldwriter.start_field(fieldname, self.schema[fieldname])
-            for tbytes in sorted(terms):
-                fieldwriter.start_term(tbytes)
-                terminfo = self._write_postings(fieldwriter._postwriter, terms[tbytes])
-                # W3FieldWriter.finish_term, with the term's postings already written
-                keybytes = pack_ushort(fieldwriter._fieldid) + tbytes
-                fieldwriter._tindex.add(keybytes, terminfo.to_bytes())
-            fieldwriter.finish_field()
-        self._postings = {}
-        for written in restore:
-            written()
+        try:
+            for fieldname in sorted(self._postings):
+                terms = self._postings[fieldname]
+                if not terms:
+                    continue
+                fieldwriter.start_field(fieldname, self.schema[fieldname])
+                for tbytes in sorted(terms):
+                    fieldwriter.start_term(tbytes)
+                    terminfo = self._write_postings(fieldwriter._postwriter, terms[tbytes])
+                    # W3FieldWriter.finish_term, with the term's postings already written
+                    keybytes = pack_ushort(fieldwriter._fieldid) + tbytes
+                    fieldwriter._tindex.add(keybytes, terminfo.to_bytes())
+                fieldwriter.finish_field()
+        finally:
+            self._postings = {}
+            for written in restore:
+                written()
         fieldwriter.close()
 
     def _write_postings(self, writer, flat: list):
