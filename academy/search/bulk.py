@@ -117,63 +117,62 @@ class BulkSegmentWriter(SegmentWriter):
         number of terms if the field is scorable, else 0). A list of terms is taken as at
         positions ``start``, ``start + 1``…"""
         fmt = field.format
-        kind = type(fmt)
-        if not isinstance(value, list) or kind not in (Positions, Frequency):
+        if isinstance(value, list) and type(fmt) in (Positions, Frequency):
+            length = len(value) if field.scorable else 0
+            # Whoosh: the tokens' boosts (1.0 each) summed, times the format's boost
+            items = [
+                (text.encode("utf-8"), count, float(count) * fmt.field_boost, vbytes)
+                for text, count, vbytes in self._counted(fmt, value, start)
+            ]
+        else:
             items = list(field.index(value))
             length = sum(item[1] for item in items) if field.scorable else 0
-            read_back = byte_to_length(length_to_byte(length)) if length else 0
-            for tbytes, _freq, weight, vbytes in items:
-                entry = (docnum, weight * fieldboost, vbytes, read_back)
-                found = terms.get(tbytes)
-                if found is None:
-                    terms[tbytes] = list(entry)
-                else:
-                    found.extend(entry)
-            return length
-        length = len(value) if field.scorable else 0
         read_back = byte_to_length(length_to_byte(length)) if length else 0
-        boost = fmt.field_boost
-        encoded = self._encoded
-        cached = self.cached_positions
-        if kind is Positions:
-            places: dict[str, list[int]] = {}
-            for position, text in enumerate(value, start):
-                seen = places.get(text)
-                if seen is None:
-                    places[text] = [position]
-                else:
-                    seen.append(position)
-            counted = [(text, len(where), where) for text, where in places.items()]
-        else:
-            counts: dict[str, int] = {}
-            for text in value:
-                counts[text] = counts.get(text, 0) + 1
-            counted = [(text, count, count) for text, count in counts.items()]
-        for text, count, key in counted:
-            if kind is Positions:
-                if len(key) <= cached:
-                    key = tuple(key)
-                    vbytes = encoded.get(key)
-                    if vbytes is None:
-                        vbytes = encoded[key] = fmt.encode(key)
-                else:
-                    vbytes = fmt.encode(key)
-            else:
-                vbytes = encoded.get(-count) if cached else None
-                if vbytes is None:
-                    vbytes = pack_uint(count)
-                    if cached:
-                        encoded[-count] = vbytes
-            # Whoosh: the tokens' boosts (1.0 each) summed, times the format's boost, times the
-            # field's boost for this document, in that order
-            entry = (docnum, float(count) * boost * fieldboost, vbytes, read_back)
-            tbytes = text.encode("utf-8")
+        for tbytes, _count, weight, vbytes in items:
+            entry = (docnum, weight * fieldboost, vbytes, read_back)
             found = terms.get(tbytes)
             if found is None:
                 terms[tbytes] = list(entry)
             else:
                 found.extend(entry)
         return length
+
+    def _counted(self, fmt, value: list[str], start: int) -> list[tuple[str, int, bytes]]:
+        """(term, how many times, encoded value) of each distinct term of ``value``, a list of
+        terms at positions ``start``, ``start + 1``… in a positions or frequency field."""
+        encoded = self._encoded
+        cached = self.cached_positions
+        if type(fmt) is Frequency:
+            counts: dict[str, int] = {}
+            for text in value:
+                counts[text] = counts.get(text, 0) + 1
+            found = []
+            for text, count in counts.items():
+                vbytes = encoded.get(-count) if cached else None
+                if vbytes is None:
+                    vbytes = pack_uint(count)
+                    if cached:
+                        encoded[-count] = vbytes
+                found.append((text, count, vbytes))
+            return found
+        places: dict[str, list[int]] = {}
+        for position, text in enumerate(value, start):
+            seen = places.get(text)
+            if seen is None:
+                places[text] = [position]
+            else:
+                seen.append(position)
+        found = []
+        for text, where in places.items():
+            if len(where) <= cached:
+                key = tuple(where)
+                vbytes = encoded.get(key)
+                if vbytes is None:
+                    vbytes = encoded[key] = fmt.encode(key)
+            else:
+                vbytes = fmt.encode(where)
+            found.append((text, len(where), vbytes))
+        return found
 
     def _flush_segment(self) -> None:
         """Write every term's postings, fields and terms in byte order, as the codec expects."""
