@@ -7,7 +7,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: install run run-prod test lint format seed clean bench relevance bench-import bench-pdf bench-evidence bench-enumeration load load-enrol bench-pages scan scan-install scan-selftest
+.PHONY: install run run-prod test lint format seed clean bench relevance bench-import bench-rebuild bench-pdf bench-evidence bench-enumeration load load-enrol bench-pages scan scan-install scan-selftest
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: install
 ## import and /api/v1/courses, with plain Whoosh BM25F and SQLite FTS5 on the same rows
 relevance: install
 	$(BIN)/python bench/relevance.py $(RELEVANCE_ARGS)
+
+## Rebuild benchmark: `flask search rebuild` of the search benchmark's 100k catalogue (built once
+## into a SQLite file under /tmp and reused), with --procs 2; BENCH_ARGS="--size 10000 --runs 3"
+bench-rebuild: install
+	$(BIN)/python bench/rebuild_bench.py $(BENCH_ARGS)
 
 ## CSV import benchmark: 10,000 rows through the provider's upload screen
 bench-import: install

@@ -18,7 +18,6 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, delete, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
 
 from academy.catalogue.models import (
     Cohort,
@@ -30,6 +29,7 @@ from academy.catalogue.models import (
 )
 from academy.catalogue.visibility import is_public
 from academy.db_types import utcnow
+from academy.search.bulk import BulkSegmentWriter
 from academy.search.documents import Terms, load_documents
 from academy.search.models import SearchIndexPosition, SearchOutbox
 from academy.search.schema import SCHEMA_VERSION, writer_fields
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 2000
 LOAD_CHUNK = 500
-REBUILD_LIMIT_MB = 512  # posting pool of each rebuilding writer before it spills to disk
 PARALLEL_MIN = 2000  # fewer courses than this are rebuilt in one process
 GAP_SECONDS = 600.0  # how long an unseen outbox id is waited for (its transaction may be open)
 PRUNE_AFTER = timedelta(hours=24)  # keep applied entries at least this long
@@ -261,10 +260,10 @@ def _outbox_mark(session: Session) -> tuple[int, dict[str, float]]:
 def _build(generation: Path, engine: Engine, ids: list[int], procs: int) -> int:
     """Index the public courses among ``ids`` (ascending) into the empty ``generation``, in
     ``procs`` processes; return how many documents it holds. Segments are committed as
-    written, without merging them into one."""
+    written, without merging them into one; each is written by a ``BulkSegmentWriter``."""
     ix = whoosh_index.open_dir(str(generation))
-    writer = ix.writer(limitmb=REBUILD_LIMIT_MB)  # holds the generation's lock throughout
     if procs <= 1 or len(ids) < PARALLEL_MIN:
+        writer = BulkSegmentWriter(ix)
         try:
             count = _add_documents(writer, engine, ids)
         except BaseException:
@@ -272,6 +271,7 @@ def _build(generation: Path, engine: Engine, ids: list[int], procs: int) -> int:
             raise
         writer.commit()
         return count
+    writer = ix.writer()  # holds the generation's lock throughout; writes nothing itself
     try:
         shares = [ids[n * len(ids) // procs : (n + 1) * len(ids) // procs] for n in range(procs)]
         segments = _segments_in_processes(generation, engine, shares)
@@ -332,7 +332,7 @@ def _segment_worker(generation: Path, engine: Engine, ids: list[int], sender) ->
     engine.dispose(close=False)  # the parent's pooled connections are not this process's
     try:
         ix = whoosh_index.open_dir(str(generation))
-        writer = SegmentWriter(ix, _lk=False, limitmb=REBUILD_LIMIT_MB)
+        writer = BulkSegmentWriter(ix, _lk=False)
         try:
             _add_documents(writer, engine, ids)
             # closes the segment's files; not _finish(): the temporary folder is shared with the

@@ -17,6 +17,7 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.support.charset import accent_map
 
 from academy.catalogue.models import Course
+from academy.search.bulk import terms_key
 
 # Words: letters and digits, so punctuation, emoji and control characters never become terms.
 TOKEN_PATTERN = r"\w+"  # nosec B105  # a regular expression, not a password
@@ -237,14 +238,17 @@ def writer_fields(document: dict[str, str]) -> dict:
     Whoosh indexes a list of strings as those terms at positions 0, 1, 2…, exactly what the
     field's analyser yields for the text (stop words dropped and the rest renumbered) unless the
     text starts with stop words (then the first term keeps its position, and the text is left for
-    Whoosh to analyse), so the postings, frequencies, positions and field lengths are the same as
-    for the text; the stored fields keep the text. Analysing once per word (cached) instead of
-    once per token through a chain of generators is most of the indexing time saved."""
+    Whoosh to analyse; the terms and that position are given beside it under ``terms_key``, for
+    ``bulk.BulkSegmentWriter``), so the postings, frequencies, positions and field lengths are the
+    same as for the text; the stored fields keep the text. Analysing once per word (cached)
+    instead of once per token through a chain of generators is most of the indexing time saved."""
     fields: dict = dict(document)
     for name in _TEXT_ANALYSED:
         terms, start = _terms_and_start(document[name])
         if start == 0:  # a list is indexed from position 0; else Whoosh analyses the text
             fields[name] = terms
+        else:  # and a BulkSegmentWriter takes the terms from their first position
+            fields[terms_key(name)] = (terms, start)
     fields["_stored_title"] = document["title"]
     fields["_stored_summary"] = document["summary"]
     fields["spell"] = plain_terms(document["spell"])
