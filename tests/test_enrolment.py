@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from academy.catalogue.models import Cohort
+from academy.catalogue.models import Cohort, CohortSession
 from academy.db_types import utcnow
 from academy.enrolment import services
 from academy.enrolment.models import Enrolment
 from academy.extensions import db
+from academy.formatting import format_date
 from academy.mail.models import OutboxMessage
 
 
@@ -183,12 +184,48 @@ def test_my_learning_shows_every_state_in_a_fixed_number_of_queries(
         assert response.status_code == 200, (round_, response.headers.get("Location"))
         counts.append(counter.count)
     assert counts[0] == counts[1]
-    # the session's account with its memberships, the places, waitlist positions, the cohorts'
-    # sessions and the record entries; nothing reads the account again after the commit
-    assert counts[0] <= 5, counter.statements
+    # the session's account with its memberships, the places (with their cohorts' dates),
+    # waitlist positions and the record entries; nothing reads the account again after the commit
+    assert counts[0] <= 4, counter.statements
     page = response.get_data(as_text=True)
     assert "You are number 1 on the waitlist." in page
     assert "You have a place." in page and "You withdrew" in page
+
+
+def test_my_learning_reads_each_cohorts_dates_from_its_sessions_on_every_request(
+    client, login, make_course, make_cohort, make_user
+):
+    """The page's places are plain rows read on each request (no cache): a cohort's first
+    start and last end come from its sessions as they are now."""
+    user = make_user()
+    cohort = make_cohort(make_course(title="Dates from sessions"), days=10, session_days=(0, 7))
+    services.enrol(user, cohort.id)
+    db.session.commit()
+    login(client, user)
+    first, last = cohort.starts_at, cohort.ends_at
+
+    def upcoming_section() -> str:
+        page = client.get("/my-learning").get_data(as_text=True)
+        return page.split('id="upcoming-heading"', 1)[1].split("</section>", 1)[0]
+
+    section = upcoming_section()
+    assert "Dates from sessions" in section and f"starts {format_date(first)}" in section
+    assert "You have a place." in section
+
+    # an earlier session added: the card starts then
+    earlier = first - timedelta(days=3)
+    cohort.sessions.append(CohortSession(starts_at=earlier, ends_at=earlier + timedelta(hours=2)))
+    db.session.commit()
+    assert f"starts {format_date(earlier)}" in upcoming_section()
+
+    # every session moved into the past: the place has finished (its last end has passed)
+    for session in cohort.sessions:
+        session.starts_at -= timedelta(days=60)
+        session.ends_at -= timedelta(days=60)
+    db.session.commit()
+    assert last - timedelta(days=60) < utcnow()
+    section = upcoming_section()
+    assert "No upcoming places." in section and "Finished." in section
 
 
 def test_course_page_buttons_match_each_cohort_state(

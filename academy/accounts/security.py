@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, request, session
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import joinedload
 
 from academy.accounts.models import AuthSession, User
@@ -26,17 +27,9 @@ def load_user(token: str) -> User | None:
     (also for a deleted account, whatever sessions it had)."""
     if not token or len(token) > 100:
         return None
-    # one statement: the memberships (which every role check reads) joined in
     user = (
         db.session.scalars(
-            select(User)
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .where(
-                AuthSession.token_hash == token_digest(token),
-                AuthSession.created_at > session_cutoff(),
-                User.deleted_at.is_(None),
-            )
-            .options(joinedload(User.memberships))
+            _user_statement(), {"token_hash": token_digest(token), "cutoff": session_cutoff()}
         )
         .unique()
         .first()
@@ -46,6 +39,22 @@ def load_user(token: str) -> User | None:
         # kept as a plain attribute: the request log asks after the commit has expired the row
         user.role_when_loaded = user.role
     return user
+
+
+@cache
+def _user_statement():
+    """``load_user``'s one statement, the memberships (which every role check reads) joined in;
+    built once: only its parameters, ``token_hash`` and ``cutoff``, change."""
+    return (
+        select(User)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.token_hash == bindparam("token_hash"),
+            AuthSession.created_at > bindparam("cutoff"),
+            User.deleted_at.is_(None),
+        )
+        .options(joinedload(User.memberships))
+    )
 
 
 def session_cutoff() -> datetime:

@@ -387,7 +387,8 @@ def _read_page(
     sectors = snapshot.tags_of("sector", ids)
     professions = snapshot.tags_of("profession", ids)
     found: dict[int, Listing] = {}
-    for row in db.session.execute(statement):
+    # on the session's connection (its transaction): plain rows need none of the ORM's handling
+    for row in db.session.connection().execute(statement):
         (course_id, slug, title, summary, cost_type, fee_pence, step_id, mode_id, region_id,
          provider_slug, provider_name) = row  # fmt: skip
         known = (
@@ -531,8 +532,9 @@ def _browse(
     def highlighted(courses: list[Listing]) -> dict[int, tuple[str, str]]:
         if match is None:
             return {}
+        marked = match.terms  # worked out from the units on each use: once for the page
         return {
-            c.id: (highlight(c.title, match.terms, whole=True), highlight(c.summary, match.terms))
+            c.id: (highlight(c.title, marked, whole=True), highlight(c.summary, marked))
             for c in courses
         }
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from academy import audit
 from academy.accounts.models import User
@@ -864,14 +865,33 @@ def queue_reminders(days: float, now: datetime | None = None) -> int:
 # ---------------------------------------------------------------------------- My learning
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """One of a learner's enrolments as My learning shows it: a plain row (the enrolment's own
+    fields, its cohort's place and dates, its course and provider), not an ORM object."""
+
+    id: int
+    status: str
+    completed_at: datetime | None
+    withdrawn_at: datetime | None
+    is_online: bool
+    location: str | None
+    #: the cohort's first session start and last session end (None without sessions)
+    starts_at: datetime | None
+    ends_at: datetime | None
+    course_title: str
+    course_slug: str
+    provider_name: str
+
+
 @dataclass
 class Learning:
-    upcoming: list[Enrolment] = field(default_factory=list)
-    finished: list[Enrolment] = field(default_factory=list)
-    waitlisted: list[Enrolment] = field(default_factory=list)
-    requested: list[Enrolment] = field(default_factory=list)
-    completed: list[Enrolment] = field(default_factory=list)
-    withdrawn: list[Enrolment] = field(default_factory=list)
+    upcoming: list[Place] = field(default_factory=list)
+    finished: list[Place] = field(default_factory=list)
+    waitlisted: list[Place] = field(default_factory=list)
+    requested: list[Place] = field(default_factory=list)
+    completed: list[Place] = field(default_factory=list)
+    withdrawn: list[Place] = field(default_factory=list)
     positions: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -889,27 +909,15 @@ class Learning:
 
 
 def my_learning(user: User, now: datetime | None = None) -> Learning:
-    """Everything in the learner's account, grouped; a fixed number of queries however many."""
+    """Everything in the learner's account, grouped, as plain rows: one query for the places
+    (with their cohorts' dates, courses and providers), and one more for waitlist positions
+    when the learner is on a waitlist, however many places."""
     now = now or utcnow()
-    rows = db.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.user_id == user.id)
-        .options(
-            # cohort, course and provider joined into the one query (of the course and the
-            # provider only what the page shows); sessions in a second
-            joinedload(Enrolment.cohort, innerjoin=True)
-            .joinedload(Cohort.course, innerjoin=True)
-            .load_only(Course.title, Course.slug, Course.provider_id)
-            .joinedload(Course.provider, innerjoin=True)
-            .load_only(Provider.name),
-            joinedload(Enrolment.cohort, innerjoin=True).selectinload(Cohort.sessions),
-        )
-        .order_by(Enrolment.queued_at)
-    ).all()
+    rows = [Place(*row) for row in db.session.execute(_places_statement(), {"user_id": user.id})]
     learning = Learning()
-    for row in sorted(rows, key=lambda e: e.cohort.starts_at or now):
+    for row in sorted(rows, key=lambda place: place.starts_at or now):
         if row.status == "enrolled":
-            ended = row.cohort.ends_at is not None and row.cohort.ends_at <= now
+            ended = row.ends_at is not None and row.ends_at <= now
             (learning.finished if ended else learning.upcoming).append(row)
         elif row.status in ("requested", "declined"):
             learning.requested.append(row)
@@ -921,6 +929,34 @@ def my_learning(user: User, now: datetime | None = None) -> Learning:
             getattr(learning, row.status).append(row)
     learning.positions = waitlist_positions([e.id for e in learning.waitlisted])
     return learning
+
+
+@cache
+def _places_statement():
+    """``my_learning``'s statement, in :class:`Place`'s order, oldest request first (built
+    once: only its parameter, ``user_id``, changes)."""
+    first_start = (
+        select(func.min(CohortSession.starts_at))
+        .where(CohortSession.cohort_id == Cohort.id)
+        .scalar_subquery()
+    )
+    last_end = (
+        select(func.max(CohortSession.ends_at))
+        .where(CohortSession.cohort_id == Cohort.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Enrolment.id, Enrolment.status, Enrolment.completed_at, Enrolment.withdrawn_at,
+            Cohort.is_online, Cohort.location, first_start, last_end,
+            Course.title, Course.slug, Provider.name,
+        )
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .join(Course, Course.id == Cohort.course_id)
+        .join(Provider, Provider.id == Course.provider_id)
+        .where(Enrolment.user_id == bindparam("user_id"))
+        .order_by(Enrolment.queued_at)
+    )  # fmt: skip
 
 
 def calendar_enrolments(user: User) -> list[Enrolment]:

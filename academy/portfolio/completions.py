@@ -12,9 +12,10 @@ is issued when the learner next asks for one.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import load_only
 
 from academy.accounts.models import User
@@ -119,10 +120,16 @@ def verified_entries(user: User) -> list[LearningRecordEntry]:
 
 def verified_record(user: User) -> list[LearningRecordEntry]:
     """:func:`verified_entries` with only what My learning's record shows loaded."""
+    return db.session.scalars(_verified_record_statement(), {"user_id": user.id}).all()
+
+
+@cache
+def _verified_record_statement():
+    """``verified_record``'s statement (built once: only its parameter, ``user_id``, changes)."""
     E = LearningRecordEntry  # noqa: N806 (a short name for the columns below)
-    return db.session.scalars(
+    return (
         select(E)
-        .where(E.user_id == user.id, E.verified)
+        .where(E.user_id == bindparam("user_id"), E.verified)
         .order_by(E.completed_at.desc())
         .options(
             load_only(
@@ -137,7 +144,7 @@ def verified_record(user: User) -> list[LearningRecordEntry]:
                 E.correction_note,
             )  # fmt: skip
         )
-    ).all()
+    )
 
 
 def init_app(app: Flask) -> None:

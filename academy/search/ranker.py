@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
@@ -40,30 +41,41 @@ def read_postings(reader, field: str, text: str) -> tuple[np.ndarray, np.ndarray
     """Every posting of ``field:text`` in a segment, deleted documents included, as
     (document numbers, weights). Reads Whoosh 3 posting blocks whole where it can; any other
     matcher is walked one posting at a time."""
-    if (field, text) not in reader:
-        return _EMPTY_DOCS, _EMPTY_SCORES
     terms = getattr(reader, "_terms", None)
     if terms is not None:  # the raw postings: deletions are masked per searcher instead
+        if field not in reader.schema:
+            return _EMPTY_DOCS, _EMPTY_SCORES
         fieldobj = reader.schema[field]
-        matcher = terms.matcher(field, fieldobj.to_bytes(text), fieldobj.format)
-    else:
+        try:  # one look-up of the term, not one to ask whether it is there and one to read it
+            matcher = terms.matcher(field, fieldobj.to_bytes(text), fieldobj.format)
+        except TermNotFound:
+            return _EMPTY_DOCS, _EMPTY_SCORES
+    elif (field, text) in reader:
         matcher = reader.postings(field, text)
-    ids: list[int] = []
-    weights: list[float] = []
-    if all(hasattr(matcher, name) for name in ("_read_ids", "_read_weights", "_goto")):
-        while True:  # a W3LeafMatcher: one block of up to 128 postings at a time
-            matcher._read_ids()
+    else:
+        return _EMPTY_DOCS, _EMPTY_SCORES
+    if all(hasattr(matcher, name) for name in ("_read_data", "_read_weights", "_goto", "_byteids")):
+        # a W3LeafMatcher: one block of up to 128 postings at a time, its document numbers
+        # stored as gaps from the block's start (unless ``_byteids``), summed here with numpy
+        # rather than one by one in Python as its ``_read_ids`` does
+        id_blocks, weight_blocks = [], []
+        while True:
+            if matcher._data is None:
+                matcher._read_data()
+            block = np.array(matcher._data[0], dtype=np.int64)
+            id_blocks.append(block if matcher._byteids else np.cumsum(block))
             matcher._read_weights()
-            ids.extend(matcher._ids)
-            weights.extend(matcher._weights)
+            weight_blocks.append(np.array(matcher._weights, dtype=np.float64))
             if matcher._lastblock:
                 break
             matcher._goto(matcher._nextoffset)
-    else:
-        while matcher.is_active():
-            ids.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
+        return np.concatenate(id_blocks), np.concatenate(weight_blocks)
+    ids: list[int] = []
+    weights: list[float] = []
+    while matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
     return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
 
 
