@@ -460,3 +460,36 @@ def test_a_held_index_lock_never_blocks_or_fails_a_request(client, indexed, make
         held.cancel()
     indexer.sync(store, db.engine)  # the holder (or the next pass) applies it
     assert match_text(store, "committed locked").ranked_ids == [course.id]
+
+
+def test_a_sync_with_nothing_to_apply_leaves_the_index_folder_as_it_was(app, tmp_path, make_course):
+    """The follower syncs every poll: one that finds nothing must write no segment files, or the
+    folder (which every search lists to see whether the index changed) grows without end."""
+    make_course("Already indexed")
+    store = IndexStore(tmp_path / "index")
+    indexer.sync(store, db.engine)
+    generation = store.current_generation()
+    before = sorted(p.name for p in generation.iterdir())
+    for _ in range(3):
+        report = indexer.sync(store, db.engine)
+        assert report.applied == 0 and not report.busy
+    assert sorted(p.name for p in generation.iterdir()) == before
+
+
+def test_a_cancelled_write_removes_its_segment_files_and_releases_the_lock(
+    app, tmp_path, make_course
+):
+    course = make_course("Written then cancelled")
+    store = IndexStore(tmp_path / "index")
+    indexer.sync(store, db.engine)
+    generation = store.current_generation()
+    before = sorted(p.name for p in generation.iterdir())
+    with pytest.raises(RuntimeError):
+        with store.writer(generation) as writer:
+            writer.delete_by_term("id", str(course.id))
+            raise RuntimeError("the sync failed half way")
+    assert sorted(p.name for p in generation.iterdir()) == before
+    assert match_text(store, "cancelled").ranked_ids == [course.id]  # nothing was deleted
+    with store.writer(generation) as writer:  # the lock was released
+        assert writer is not None
+        writer.cancel()

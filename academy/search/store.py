@@ -25,12 +25,65 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.index import LockError
+from whoosh.index import clean_files
 from whoosh.searching import Searcher
+from whoosh.writing import SegmentWriter
 
 from academy.search.schema import make_schema
 
 GENERATION_PREFIX = "gen-"
+
+
+class LazyWriter:
+    """Whoosh's writer for one sync, made only when a document is added or deleted.
+
+    Whoosh's ``SegmentWriter`` creates its new segment's files as soon as it is made, and its
+    ``cancel`` leaves them behind until the next commit. A sync that finds nothing to apply (the
+    follower's every poll) would add three files to the index folder each time, and every search
+    lists that folder to see whether the index changed. This holds the index's write lock from
+    the start, and a cancel removes whatever files the cancelled segment made.
+    """
+
+    def __init__(self, ix, lock) -> None:
+        self.ix, self.lock = ix, lock
+        self._writer: SegmentWriter | None = None
+        self._open = True
+
+    def _made(self) -> SegmentWriter:
+        if self._writer is None:
+            self._writer = SegmentWriter(self.ix, _lk=False)
+        return self._writer
+
+    def update_document(self, **fields) -> None:
+        self._made().update_document(**fields)
+
+    def delete_by_term(self, fieldname: str, text: str) -> int:
+        return self._made().delete_by_term(fieldname, text)
+
+    def commit(self) -> None:
+        """Write the segment (if anything was added or deleted) and release the lock."""
+        try:
+            if self._writer is not None:
+                self._writer.commit()
+        finally:
+            self._release()
+
+    def cancel(self) -> None:
+        """Drop what was added or deleted, remove the segment's files, release the lock."""
+        if not self._open:
+            return
+        try:
+            if self._writer is not None:
+                self._writer.cancel()
+                toc = self.ix._read_toc()
+                clean_files(self.ix.storage, self.ix.indexname, toc.generation, toc.segments)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._open:
+            self._open = False
+            self.lock.release()
 
 
 @dataclass
@@ -197,14 +250,15 @@ class IndexStore:
 
     # -- writing -----------------------------------------------------------------------------
     @contextmanager
-    def writer(self, generation: Path) -> Iterator:
-        """Yield a Whoosh writer for ``generation``, or ``None`` if another writer holds it."""
+    def writer(self, generation: Path) -> Iterator[LazyWriter | None]:
+        """Yield a :class:`LazyWriter` holding ``generation``'s write lock, or ``None`` if
+        another writer holds it. Leaving the block by an exception cancels it."""
         ix = whoosh_index.open_dir(str(generation))
-        try:
-            writer = ix.writer(timeout=0.0)
-        except LockError:
+        lock = ix.lock("WRITELOCK")
+        if not lock.acquire(False):
             yield None
             return
+        writer = LazyWriter(ix, lock)
         try:
             yield writer
         except BaseException:
