@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import zlib
 from array import array
-from pickle import dumps
+from pickle import dumps  # nosec B403  # writes Whoosh's own file format; nothing is unpickled here
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.formats import Frequency, Positions
